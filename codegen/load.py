@@ -1,0 +1,101 @@
+"""Stage 1, load: find the schema files and parse the WSDL with a hardened parser.
+
+Inputs are named by folder and suffix (``*.xsd`` and ``*.wsdl``), never guessed from
+content, so a WSDL is never mistaken for an XML sample (tefra/xsdata#1029).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+from .errors import CodegenError
+
+_XS = {"xs": "http://www.w3.org/2001/XMLSchema"}
+
+
+@dataclass(frozen=True)
+class SchemaSources:
+    """The schema tree the generator reads, in a stable order."""
+
+    root: Path
+    xsd_files: tuple[Path, ...]  # entry schemas (not xs:included by another file)
+    wsdl_files: tuple[Path, ...]
+    wsdl_documents: tuple[etree._ElementTree, ...]
+    # Target namespace -> module name under generated/models (schema/codegen.toml).
+    modules: dict[str, str]
+
+
+def _hardened_parser() -> etree.XMLParser:
+    # The schema is ours, but the generator must never fetch or expand anything.
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True
+    )
+
+
+def load(schema_dir: Path) -> SchemaSources:
+    """Collect the XSD and WSDL files below ``schema_dir`` and validate that they load."""
+    root = schema_dir.resolve()
+    if not root.is_dir():
+        raise CodegenError(f"schema directory not found: {schema_dir}")
+    xsd_files = tuple(sorted(root.rglob("*.xsd")))
+    wsdl_files = tuple(sorted(root.rglob("*.wsdl")))
+    if not xsd_files:
+        raise CodegenError(f"no *.xsd files below {schema_dir}")
+    if not wsdl_files:
+        raise CodegenError(f"no *.wsdl files below {schema_dir}")
+
+    parser = _hardened_parser()
+    trees = {}
+    for path in xsd_files:
+        try:
+            trees[path] = etree.parse(str(path), parser)
+        except etree.XMLSyntaxError as exc:
+            rel = path.relative_to(root)
+            raise CodegenError(f"{rel}: not well-formed: {exc}") from exc
+    # Section files are xs:included by an entry schema and only valid as part of it.
+    included = {
+        (path.parent / location).resolve()
+        for path, tree in trees.items()
+        for location in tree.xpath("//xs:include/@schemaLocation", namespaces=_XS)
+    }
+    entries = tuple(path for path in xsd_files if path not in included)
+    for path in entries:
+        try:
+            etree.XMLSchema(trees[path])
+        except etree.XMLSchemaParseError as exc:
+            rel = path.relative_to(root)
+            raise CodegenError(f"{rel}: not a valid XML Schema: {exc}") from exc
+
+    documents = []
+    for path in wsdl_files:
+        try:
+            documents.append(etree.parse(str(path), parser))
+        except etree.XMLSyntaxError as exc:
+            rel = path.relative_to(root)
+            raise CodegenError(f"{rel}: not well-formed: {exc}") from exc
+    modules = _modules(root, xsd_files, trees)
+    return SchemaSources(root, entries, wsdl_files, tuple(documents), modules)
+
+
+def _modules(
+    root: Path, xsd_files: tuple[Path, ...], trees: dict[Path, etree._ElementTree]
+) -> dict[str, str]:
+    config_path = root / "codegen.toml"
+    if not config_path.is_file():
+        raise CodegenError(f"{config_path} is missing (it maps namespaces to modules)")
+    modules = tomllib.loads(config_path.read_text(encoding="utf-8")).get("modules", {})
+    bad = [name for name in modules.values() if not str(name).isidentifier()]
+    if bad:
+        raise CodegenError(f"codegen.toml: module names must be identifiers: {bad}")
+    for path in xsd_files:
+        namespace = trees[path].getroot().get("targetNamespace")
+        if namespace and namespace not in modules:
+            rel = path.relative_to(root)
+            raise CodegenError(
+                f"{rel}: namespace {namespace} has no module in codegen.toml [modules]"
+            )
+    return dict(sorted(modules.items()))

@@ -1,0 +1,1 @@
+"""The thin runtime the generated stubs stand on."""

@@ -1,0 +1,536 @@
+"""Tests for wsdscan.runtime.faults.
+
+The documented faults are read from the WS-Scan reference pages (shared/spec/ws-scan),
+not from a hand-typed list: every "Fault property" table and every
+ClientError*/ServerError* name on any page must have a class with the documented code,
+subcode and reason.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from wsdscan.runtime import faults
+from wsdscan.runtime.faults import (
+    FAULTS_BY_CODE,
+    FAULTS_BY_SUBCODE,
+    WSA_FAULT_ACTION,
+    ActionNotSupported,
+    ClientErrorJobIdNotFound,
+    ClientErrorNoImagesAvailable,
+    OperationFailed,
+    ScanFault,
+    ServerErrorNotAcceptingJobs,
+    ServerErrorTemporaryError,
+    ServerFault,
+    SoapFault,
+    VersionMismatch,
+    fault_from_element,
+    fault_from_subcode,
+    fault_to_element,
+)
+
+# Independent of the module under test on purpose.
+SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
+SCAN = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
+SCAN_0601 = "http://schemas.microsoft.com/windows/2006/01/wdp/scan"
+WSA = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
+PRINT = "http://schemas.microsoft.com/windows/2006/08/wdp/print"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SPEC_DIR = SHARED / "spec" / "ws-scan"
+CORPUS_DIR = SHARED / "corpus"
+
+# Prefixes as the pages use them. wprt: one table (ServerErrorTemporaryError) names the
+# WS-Print namespace; we send that fault in the scan namespace and accept both.
+PAGE_PREFIXES = {"soap": SOAP12, "wscn": SCAN, "wsa": WSA, "wprt": PRINT}
+SEND_NAMESPACE = {SCAN: SCAN, WSA: WSA, PRINT: SCAN}
+
+
+@dataclass(frozen=True)
+class DocumentedFault:
+    page: str
+    code: str  # Clark
+    subcode: str  # Clark, as the page writes it
+    reason: str
+
+    @property
+    def local(self) -> str:
+        return self.subcode.rpartition("}")[2]
+
+    @property
+    def canonical_subcode(self) -> str:
+        namespace = self.subcode[1:].partition("}")[0]
+        return f"{{{SEND_NAMESPACE[namespace]}}}{self.local}"
+
+
+_ROW = re.compile(
+    r"^\s*\|\s*\\?\[(Code|Subcode|Reason|Detail)\\?\]\s*\|\s*(.*?)\s*\|\s*$"
+)
+_PAGE_QNAME = re.compile(r"^([A-Za-z]+):([A-Za-z]+)$")
+
+
+def _unescape(cell: str) -> str:
+    return html.unescape(cell.replace("\\[", "[").replace("\\]", "]")).strip()
+
+
+def _clark_from_page(text: str) -> str:
+    match = _PAGE_QNAME.match(text)
+    assert match, f"not a prefixed QName on a page: {text!r}"
+    return f"{{{PAGE_PREFIXES[match.group(1)]}}}{match.group(2)}"
+
+
+def read_documented_faults() -> list[DocumentedFault]:
+    """Every fault table (rows [Code]/[Subcode]/[Reason]) on every page."""
+    found: list[DocumentedFault] = []
+    for page in sorted(SPEC_DIR.glob("*.md")):
+        table: dict[str, str] = {}
+        for line in [*page.read_text(encoding="utf-8").splitlines(), ""]:
+            row = _ROW.match(line)
+            if row:
+                table[row.group(1)] = _unescape(row.group(2))
+                continue
+            if table:
+                # The error-reporting page defines the properties generically
+                # ("The fault code."): only tables with a QName code are faults.
+                if _PAGE_QNAME.match(table.get("Code", "")):
+                    found.append(
+                        DocumentedFault(
+                            page=page.name,
+                            code=_clark_from_page(table["Code"]),
+                            subcode=_clark_from_page(table["Subcode"]),
+                            reason=table["Reason"],
+                        )
+                    )
+                table = {}
+    return found
+
+
+def mentioned_scan_fault_names() -> set[str]:
+    names: set[str] = set()
+    for page in SPEC_DIR.glob("*.md"):
+        names.update(
+            re.findall(r"\b((?:Client|Server)Error[A-Z][A-Za-z]+)", page.read_text())
+        )
+    return names
+
+
+if not SPEC_DIR.is_dir():  # pragma: no cover
+    pytest.skip(f"spec pages not found at {SPEC_DIR}", allow_module_level=True)
+
+DOCUMENTED = read_documented_faults()
+ALL_CLASSES: list[type[SoapFault]] = sorted(
+    {*FAULTS_BY_SUBCODE.values(), *FAULTS_BY_CODE.values(), ServerFault},
+    key=lambda cls: cls.__name__,
+)
+
+
+def _roundtrip(fault: SoapFault) -> SoapFault:
+    data = etree.tostring(fault_to_element(fault))
+    return fault_from_element(etree.fromstring(data))
+
+
+def _fault_xml(code: str, subcode: str, ns_decls: str, reason: str = "r") -> bytes:
+    return (
+        f'<s:Envelope xmlns:s="{SOAP12}" {ns_decls}><s:Body><s:Fault>'
+        f"<s:Code><s:Value>{code}</s:Value>"
+        f"<s:Subcode><s:Value>{subcode}</s:Value></s:Subcode></s:Code>"
+        f'<s:Reason><s:Text xml:lang="en">{reason}</s:Text></s:Reason>'
+        f"</s:Fault></s:Body></s:Envelope>"
+    ).encode()
+
+
+# --- the spec is read, and covered ----------------------------------------------------
+
+
+def test_spec_tables_are_found_on_the_common_and_operation_pages() -> None:
+    pages = {doc.page for doc in DOCUMENTED}
+    pages_with_tables = {
+        page.name
+        for page in SPEC_DIR.glob("*.md")
+        if re.search(r"\|\s*\\?\[Subcode\\?\]\s*\|\s*\w+:\w+", page.read_text())
+    }
+    assert pages == pages_with_tables
+    assert "common-wsd-scan-service-operation-error-codes.md" in pages
+    assert "createscanjobrequest.md" in pages
+    assert "retrieveimagerequest.md" in pages
+
+
+def test_same_subcode_is_documented_consistently_across_pages() -> None:
+    by_local: dict[str, DocumentedFault] = {}
+    for doc in DOCUMENTED:
+        first = by_local.setdefault(doc.local, doc)
+        assert (doc.code, doc.reason) == (first.code, first.reason), doc
+
+
+@pytest.mark.parametrize("doc", DOCUMENTED, ids=lambda d: f"{d.page}:{d.local}")
+def test_documented_fault_has_its_class(doc: DocumentedFault) -> None:
+    cls = getattr(faults, doc.local)
+    assert issubclass(cls, SoapFault)
+    assert cls.__name__ == doc.local
+    assert cls.CODE == doc.code
+    assert cls.SUBCODE == doc.canonical_subcode
+    assert cls.REASON == doc.reason
+    assert FAULTS_BY_SUBCODE[doc.canonical_subcode] is cls
+    # the subcode exactly as the page writes it resolves too (wprt: included)
+    assert type(fault_from_subcode(doc.code, doc.subcode)) is cls
+    instance = cls()
+    assert (instance.code, instance.subcode, instance.reason) == (
+        doc.code,
+        doc.canonical_subcode,
+        doc.reason,
+    )
+    assert instance.http_status == (400 if doc.code.endswith("}Sender") else 500)
+
+
+@pytest.mark.parametrize("name", sorted(mentioned_scan_fault_names()))
+def test_every_scan_error_name_in_the_spec_has_a_class(name: str) -> None:
+    cls = getattr(faults, name)
+    assert issubclass(cls, ScanFault)
+    assert FAULTS_BY_SUBCODE[f"{{{SCAN}}}{name}"] is cls
+    assert name in faults.__all__
+
+
+def test_registry_has_one_class_per_subcode_and_no_strays() -> None:
+    for subcode, cls in FAULTS_BY_SUBCODE.items():
+        assert cls.SUBCODE == subcode
+        assert subcode.startswith("{")
+        assert subcode.rpartition("}")[2] == cls.__name__
+    assert len({cls.__name__ for cls in FAULTS_BY_SUBCODE.values()}) == len(
+        FAULTS_BY_SUBCODE
+    )
+    with pytest.raises(TypeError):
+        FAULTS_BY_SUBCODE["x"] = SoapFault  # type: ignore[index]
+
+
+def test_addressing_and_soap_faults() -> None:
+    assert WSA_FAULT_ACTION == "http://schemas.xmlsoap.org/ws/2004/08/addressing/fault"
+    for name in (
+        "ActionNotSupported",
+        "DestinationUnreachable",
+        "InvalidMessageInformationHeader",
+        "MessageInformationHeaderRequired",
+    ):
+        cls = FAULTS_BY_SUBCODE[f"{{{WSA}}}{name}"]
+        assert cls.__name__ == name
+        assert cls.CODE == f"{{{SOAP12}}}Sender"
+        assert cls().http_status == 400
+    for name in ("VersionMismatch", "MustUnderstand", "DataEncodingUnknown"):
+        cls = FAULTS_BY_CODE[f"{{{SOAP12}}}{name}"]
+        assert cls.__name__ == name and cls.SUBCODE is None
+        assert cls().http_status == 500
+    assert OperationFailed.SUBCODE == f"{{{SCAN}}}OperationFailed"
+
+
+# --- construction ---------------------------------------------------------------------
+
+
+def test_raise_with_class_defaults_and_overrides() -> None:
+    with pytest.raises(ClientErrorJobIdNotFound) as info:
+        raise ClientErrorJobIdNotFound()
+    assert info.value.reason == "The specified JobId was not found."
+    assert info.value.detail is None
+    assert "ClientErrorJobIdNotFound" in str(info.value)
+
+    job_id = etree.Element(f"{{{SCAN}}}JobId")
+    job_id.text = "7"
+    fault = ClientErrorJobIdNotFound("no job 7", detail=job_id)
+    assert fault.reason == "no job 7"
+    assert fault.detail is not None and fault.detail.tag == f"{{{SOAP12}}}Detail"
+    assert fault.detail[0].tag == f"{{{SCAN}}}JobId" and fault.detail[0].text == "7"
+    assert isinstance(fault, ScanFault) and isinstance(fault, Exception)
+
+    with pytest.raises(ValueError):
+        ClientErrorJobIdNotFound(subcode=f"{{{SCAN}}}InvalidArgs")
+    with pytest.raises(ValueError):
+        SoapFault("x", code="soap:Sender")
+
+
+def test_http_status_follows_the_code() -> None:
+    assert ClientErrorNoImagesAvailable().http_status == 400
+    assert ServerErrorNotAcceptingJobs().http_status == 500
+    assert ClientErrorNoImagesAvailable(code=f"{{{SOAP12}}}Receiver").http_status == 500
+    assert ServerFault().http_status == 500
+
+
+def test_server_fault_never_leaks_exception_text() -> None:
+    try:
+        raise RuntimeError("secret /etc/passwd Traceback")
+    except RuntimeError as exc:
+        fault = ServerFault.from_exception(exc)
+    data = etree.tostring(fault_to_element(fault))
+    assert b"secret" not in data and b"Traceback" not in data
+    assert fault.code == f"{{{SOAP12}}}Receiver" and fault.subcode is None
+    assert isinstance(fault.__cause__, RuntimeError)
+
+
+# --- serialization and round trip -----------------------------------------------------
+
+
+def test_fault_element_shape() -> None:
+    element = fault_to_element(ClientErrorJobIdNotFound("no job 1"))
+    parsed = etree.fromstring(etree.tostring(element))
+    ns = {"soap": SOAP12}
+    assert parsed.tag == f"{{{SOAP12}}}Fault"
+    (code,) = parsed.xpath("soap:Code/soap:Value", namespaces=ns)
+    (subcode,) = parsed.xpath("soap:Code/soap:Subcode/soap:Value", namespaces=ns)
+    (text,) = parsed.xpath("soap:Reason/soap:Text", namespaces=ns)
+    assert subcode.text == "wscn:ClientErrorJobIdNotFound"
+    assert subcode.nsmap["wscn"] == SCAN
+    assert code.nsmap[code.text.partition(":")[0]] == SOAP12
+    assert text.get(XML_LANG) == "en" and text.text == "no job 1"
+    assert not parsed.xpath("soap:Detail", namespaces=ns)
+    # children in SOAP 1.2 order
+    assert [etree.QName(c).localname for c in parsed] == ["Code", "Reason"]
+
+    wsa_value = fault_to_element(ActionNotSupported()).find(
+        f"{{{SOAP12}}}Code/{{{SOAP12}}}Subcode/{{{SOAP12}}}Value"
+    )
+    assert wsa_value is not None and wsa_value.text == "wsa:ActionNotSupported"
+    assert wsa_value.nsmap["wsa"] == WSA
+
+
+@pytest.mark.parametrize("cls", ALL_CLASSES, ids=lambda c: c.__name__)
+def test_every_class_round_trips(cls: type[SoapFault]) -> None:
+    back = _roundtrip(cls())
+    assert type(back) is cls
+    assert (back.code, back.subcode, back.reason) == (cls.CODE, cls.SUBCODE, cls.REASON)
+    assert back.detail is None
+
+    detail = etree.Element("{urn:vendor}Info", nsmap={"v": "urn:vendor"})
+    detail.text = "x & <y>"
+    back = _roundtrip(cls("custom reason", detail=detail))
+    assert type(back) is cls and back.reason == "custom reason"
+    assert back.detail is not None
+    assert back.detail[0].tag == "{urn:vendor}Info" and back.detail[0].text == "x & <y>"
+
+
+def test_round_trip_inside_an_envelope_with_other_prefixes() -> None:
+    envelope = etree.Element(
+        f"{{{SOAP12}}}Envelope", nsmap={"env": SOAP12, "soap": "urn:not-soap"}
+    )
+    body = etree.SubElement(envelope, f"{{{SOAP12}}}Body")
+    body.append(fault_to_element(ClientErrorNoImagesAvailable()))
+    back = fault_from_element(etree.fromstring(etree.tostring(envelope)))
+    assert type(back) is ClientErrorNoImagesAvailable
+    assert back.code == f"{{{SOAP12}}}Sender"
+
+
+def test_unknown_namespace_gets_a_declared_prefix_and_round_trips() -> None:
+    fault = SoapFault(
+        "vendor", code=f"{{{SOAP12}}}Sender", subcode="{urn:vendor:x}Jammed"
+    )
+    back = _roundtrip(fault)
+    assert type(back) is SoapFault
+    assert back.subcode == "{urn:vendor:x}Jammed" and back.reason == "vendor"
+
+
+# --- parsing what devices send --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "subcode", "decls"),
+    [
+        ("s:Sender", "sca:ClientErrorJobIdNotFound", f'xmlns:sca="{SCAN}"'),
+        ("s:Sender", "scan:ClientErrorJobIdNotFound", f'xmlns:scan="{SCAN}"'),
+        ("s:Sender", "x1:ClientErrorJobIdNotFound", f'xmlns:x1="{SCAN}"'),
+        ("s:Sender", "wscn:ClientErrorJobIdNotFound", f'xmlns:wscn="{SCAN_0601}"'),
+        (
+            "s:Sender",
+            "wscn:ClientErrorJobIdNotFound",
+            'xmlns:wscn="https://schemas.microsoft.com/windows/2006/08/wdp/scan"',
+        ),
+        (
+            "s:Sender",
+            "wscn:ClientErrorJobIdNotFound",
+            'xmlns:wscn="https://schemas.microsoft.com/windows/2006/01/wdp/scan"',
+        ),
+    ],
+)
+def test_any_prefix_and_namespace_variant_resolves(
+    code: str, subcode: str, decls: str
+) -> None:
+    fault = fault_from_element(etree.fromstring(_fault_xml(code, subcode, decls)))
+    assert type(fault) is ClientErrorJobIdNotFound
+    assert fault.code == f"{{{SOAP12}}}Sender"
+    assert fault.subcode == f"{{{SCAN}}}ClientErrorJobIdNotFound"
+    assert fault.reason == "r"
+
+
+def test_prefix_is_resolved_in_scope_not_by_name() -> None:
+    # "wscn" bound to an unrelated namespace must NOT resolve to the scan fault.
+    xml = _fault_xml("s:Sender", "wscn:ClientErrorJobIdNotFound", 'xmlns:wscn="urn:x"')
+    fault = fault_from_element(etree.fromstring(xml))
+    assert type(fault) is SoapFault
+    assert fault.subcode == "{urn:x}ClientErrorJobIdNotFound"
+
+
+def test_prefix_declared_on_the_value_element_and_default_namespace() -> None:
+    xml = (
+        f'<soap:Fault xmlns:soap="{SOAP12}"><soap:Code><soap:Value>soap:Receiver'
+        f'</soap:Value><soap:Subcode><soap:Value xmlns:q="{SCAN}">'
+        " q:ServerErrorNotAcceptingJobs </soap:Value></soap:Subcode></soap:Code>"
+        '<soap:Reason><soap:Text xml:lang="de">belegt</soap:Text>'
+        '<soap:Text xml:lang="en-US">busy</soap:Text></soap:Reason></soap:Fault>'
+    ).encode()
+    fault = fault_from_element(etree.fromstring(xml))
+    assert type(fault) is ServerErrorNotAcceptingJobs and fault.reason == "busy"
+
+    xml = (
+        f'<soap:Fault xmlns:soap="{SOAP12}"><soap:Code><soap:Value>soap:Sender'
+        f'</soap:Value><soap:Subcode><soap:Value xmlns="{SCAN}">InvalidArgs'
+        "</soap:Value></soap:Subcode></soap:Code></soap:Fault>"
+    ).encode()
+    fault = fault_from_element(etree.fromstring(xml))
+    assert type(fault) is faults.InvalidArgs
+
+
+def test_2006_01_and_print_subcodes_map_to_the_same_class() -> None:
+    for namespace in (
+        SCAN_0601,
+        "https://schemas.microsoft.com/windows/2006/01/wdp/scan",
+    ):
+        fault = fault_from_subcode(
+            f"{{{SOAP12}}}Sender", f"{{{namespace}}}ClientErrorNoImagesAvailable"
+        )
+        assert type(fault) is ClientErrorNoImagesAvailable
+        assert fault.subcode == f"{{{SCAN}}}ClientErrorNoImagesAvailable"
+    fault = fault_from_subcode(None, f"{{{PRINT}}}ServerErrorTemporaryError")
+    assert type(fault) is ServerErrorTemporaryError
+    assert fault.code == f"{{{SOAP12}}}Receiver"  # class default when code is None
+
+
+def test_received_code_and_reason_are_kept() -> None:
+    # The documentation's own sample sends OperationFailed under Sender.
+    fault = fault_from_subcode(f"{{{SOAP12}}}Sender", f"{{{SCAN}}}OperationFailed", "x")
+    assert type(fault) is OperationFailed
+    assert fault.code == f"{{{SOAP12}}}Sender" and fault.http_status == 400
+    assert fault.reason == "x"
+
+
+def test_unknown_subcode_gives_plain_soap_fault() -> None:
+    xml = _fault_xml("s:Receiver", "sca:VendorPaperJam", f'xmlns:sca="{SCAN}"', "jam")
+    fault = fault_from_element(etree.fromstring(xml))
+    assert type(fault) is SoapFault
+    assert fault.code == f"{{{SOAP12}}}Receiver"
+    assert fault.subcode == f"{{{SCAN}}}VendorPaperJam"
+    assert fault.reason == "jam" and fault.http_status == 500
+    assert type(fault_from_subcode(f"{{{SOAP12}}}Sender", None, "x")) is SoapFault
+    generic = fault_from_subcode(f"{{{SOAP12}}}Receiver", None, "boom")
+    assert type(generic) is ServerFault and generic.reason == "boom"
+    assert type(fault_from_subcode(f"{{{SOAP12}}}VersionMismatch", None)) is (
+        VersionMismatch
+    )
+
+
+def test_nested_subcode_most_specific_known_wins() -> None:
+    xml = (
+        f'<s:Fault xmlns:s="{SOAP12}" xmlns:sca="{SCAN}" xmlns:v="urn:v">'
+        "<s:Code><s:Value>s:Sender</s:Value><s:Subcode><s:Value>v:Outer</s:Value>"
+        "<s:Subcode><s:Value>sca:ClientErrorJobCancelled</s:Value></s:Subcode>"
+        "</s:Subcode></s:Code><s:Reason><s:Text>c</s:Text></s:Reason></s:Fault>"
+    ).encode()
+    assert type(fault_from_element(etree.fromstring(xml))) is (
+        faults.ClientErrorJobCancelled
+    )
+
+
+def test_undeclared_prefixes_in_the_documentation_sample() -> None:
+    page = (SPEC_DIR / "wsd-scan-service-operation-error-reporting.md").read_text()
+    sample = [b for b in re.findall(r"```xml\n(.*?)```", page, re.S) if "env:" in b]
+    assert len(sample) == 1
+    # The sample binds xml: to a wrong URI, which is not well-formed: recover.
+    root = etree.fromstring(sample[0].encode(), etree.XMLParser(recover=True))
+    fault = fault_from_element(root)
+    assert type(fault) is OperationFailed
+    assert fault.code == f"{{{SOAP12}}}Sender"  # env: undeclared, as on the page
+    assert fault.reason == "Service cannot perform the requested operation"
+
+
+def test_soap11_faults_are_tolerated() -> None:
+    def soap11(faultcode: str, extra: str = "") -> etree._Element:
+        xml = (
+            f'<SOAP-ENV:Envelope xmlns:SOAP-ENV="{SOAP11}" xmlns:sca="{SCAN}">'
+            f"<SOAP-ENV:Body><SOAP-ENV:Fault><faultcode>{faultcode}</faultcode>"
+            f"<faultstring>text here</faultstring>{extra}</SOAP-ENV:Fault>"
+            "</SOAP-ENV:Body></SOAP-ENV:Envelope>"
+        )
+        return etree.fromstring(xml.encode())
+
+    client = fault_from_element(soap11("SOAP-ENV:Client"))
+    assert type(client) is SoapFault
+    assert client.code == f"{{{SOAP12}}}Sender" and client.http_status == 400
+    assert client.reason == "text here" and client.subcode is None
+
+    server = fault_from_element(soap11("SOAP-ENV:Server.Busy"))
+    assert server.code == f"{{{SOAP12}}}Receiver" and server.http_status == 500
+
+    assert type(fault_from_element(soap11("SOAP-ENV:VersionMismatch"))) is (
+        VersionMismatch
+    )
+
+    typed = fault_from_element(
+        soap11(
+            "sca:ClientErrorNoImagesAvailable",
+            "<detail><sca:JobId>3</sca:JobId></detail>",
+        )
+    )
+    assert type(typed) is ClientErrorNoImagesAvailable
+    assert typed.code == f"{{{SOAP12}}}Sender" and typed.reason == "text here"
+    assert typed.detail is not None and typed.detail[0].text == "3"
+
+
+def test_not_a_fault_is_rejected() -> None:
+    with pytest.raises(ValueError):
+        fault_from_element(etree.fromstring(f'<s:Body xmlns:s="{SOAP12}"/>'))
+
+
+def _corpus_faults() -> list[Path]:
+    if not CORPUS_DIR.is_dir():
+        return []
+    return sorted(
+        path
+        for path in CORPUS_DIR.rglob("*.response.http")
+        if b"addressing/fault" in path.read_bytes()
+    )
+
+
+@pytest.mark.parametrize("path", _corpus_faults(), ids=lambda p: p.parent.name)
+def test_recorded_device_faults_parse_to_typed_classes(path: Path) -> None:
+    raw = path.read_bytes()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status = int(head.split(b"\r\n", 1)[0].split()[1])
+    fault = fault_from_element(etree.fromstring(body))
+    assert type(fault) is not SoapFault
+    assert isinstance(fault, ScanFault)
+    assert fault.http_status == status
+
+
+@pytest.mark.parametrize(
+    "namespace",
+    [
+        "http://schemas.xmlsoap.org/ws/2003/03/addressing",
+        "http://www.w3.org/2005/08/addressing",
+        "https://schemas.xmlsoap.org/ws/2004/08/addressing",
+    ],
+)
+def test_other_addressing_spellings_map_to_the_2004_08_class(namespace: str) -> None:
+    xml = _fault_xml("s:Sender", "a:ActionNotSupported", f'xmlns:a="{namespace}"')
+    fault = fault_from_element(etree.fromstring(xml))
+    assert type(fault) is ActionNotSupported
+    assert fault.subcode == f"{{{WSA}}}ActionNotSupported"
+
+
+def test_action_not_supported_carries_the_action_in_the_detail() -> None:
+    back = _roundtrip(ActionNotSupported.for_action("urn:example:Nope"))
+    assert type(back) is ActionNotSupported
+    assert back.detail is not None
+    assert back.detail[0].tag == f"{{{WSA}}}Action"
+    assert back.detail[0].text == "urn:example:Nope"
