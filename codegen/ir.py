@@ -86,6 +86,11 @@ class Operation:
         return f"AttachmentResponse[{name}]" if self.attachment else name
 
     @property
+    def sync_return(self) -> str:
+        name = self.response.name
+        return f"SyncAttachmentResponse[{name}]" if self.attachment else name
+
+    @property
     def server_return(self) -> str:
         name = self.response.name
         return f"AttachmentReply[{name}]" if self.attachment else name

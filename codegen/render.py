@@ -48,6 +48,10 @@ class Names:
         return f"{self.stem}Client"
 
     @property
+    def sync_client(self) -> str:
+        return f"{self.stem}SyncClient"
+
+    @property
     def server(self) -> str:
         return f"{self.stem}Base"
 
@@ -69,6 +73,7 @@ class Names:
             sorted(
                 [
                     self.client,
+                    self.sync_client,
                     self.server,
                     self.event_sink,
                     self.event_emitter,

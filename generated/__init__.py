@@ -3,13 +3,14 @@
 """Bindings for ScannerServiceType, generated from the WS-Scan schema.
 
 - ``models``: a dataclass per element and type (``models.scan`` for WS-Scan).
-- ``ScannerServiceClient``, ``ScannerServiceBase``: the client stub and the server base.
+- ``ScannerServiceClient`` (async), ``ScannerServiceSyncClient`` (blocking facade),
+  ``ScannerServiceBase``: the client stubs and the server base.
 - ``routes``: WS-Addressing Action -> operation and event routes.
 - ``ScannerServiceEventSink``, ``ScannerServiceEvents``: event receiving and sending.
 """
 
 from . import models, routes
-from .client import ScannerServiceClient
+from .client import ScannerServiceClient, ScannerServiceSyncClient
 from .events import ScannerServiceEvents, ScannerServiceEventSink, ScannerServiceEvent
 from .routes import EVENT_ROUTES, ROUTES
 from .server import ScannerServiceBase
@@ -22,6 +23,7 @@ __all__ = [
     "ScannerServiceEvent",
     "ScannerServiceEventSink",
     "ScannerServiceEvents",
+    "ScannerServiceSyncClient",
     "models",
     "routes",
 ]

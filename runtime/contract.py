@@ -8,7 +8,7 @@ transport, the HTTP server and the eventing code change without regenerating.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
@@ -73,7 +73,7 @@ class AttachmentResponse(Protocol[BodyT_co]):
 
     async def read(self) -> bytes: ...
 
-    async def save(self, path: str | Path) -> int: ...
+    async def save(self, path: str | Path, progress: Callable[[int], None] | None = None) -> int: ...
 
     async def aclose(self) -> None: ...
 

@@ -22,6 +22,7 @@ from xsdata.formats.dataclass.parsers.handlers import LxmlEventHandler
 from xsdata.formats.dataclass.serializers import XmlSerializer
 from xsdata.formats.dataclass.serializers.config import SerializerConfig
 
+from .errors import ProtocolError
 from .namespaces import SOAP_ENV, WSA, WSA_2003_03, WSCN, canonical_namespace
 
 T = TypeVar("T")
@@ -46,7 +47,7 @@ _QUALIFIED_SCAN_ATTRIBUTES: Final = frozenset({"MustHonor", "Override", "UsedDef
 _UNQUALIFIED_SCAN_ATTRIBUTES: Final = frozenset({"Id", "Name", "Valid"})
 
 
-class XmlInputError(ValueError):
+class XmlInputError(ProtocolError, ValueError):
     """Received XML that cannot be read: not well-formed, forbidden (DTD, entities) or
     not bindable to the expected element. The message says which element failed."""
 
@@ -133,12 +134,11 @@ def _fix_attribute_qualification(root: etree._Element) -> None:
     for element in root.iter():
         if not element.attrib:
             continue
-        for key in list(element.attrib.keys()):
-            name = str(key)
-            if name in _QUALIFIED_SCAN_ATTRIBUTES:
-                element.set(f"{{{WSCN}}}{name}", str(element.attrib.pop(key)))
-            elif name.startswith(f"{{{WSCN}}}") and name[len(WSCN) + 2 :] in _UNQUALIFIED_SCAN_ATTRIBUTES:
-                element.set(name[len(WSCN) + 2 :], str(element.attrib.pop(key)))
+        for key in [str(k) for k in element.attrib.keys()]:
+            if key in _QUALIFIED_SCAN_ATTRIBUTES:
+                element.set(f"{{{WSCN}}}{key}", str(element.attrib.pop(key)))
+            elif key.startswith(f"{{{WSCN}}}") and key[len(WSCN) + 2 :] in _UNQUALIFIED_SCAN_ATTRIBUTES:
+                element.set(key[len(WSCN) + 2 :], str(element.attrib.pop(key)))
 
 
 def canonicalize(root: etree._Element) -> etree._Element:

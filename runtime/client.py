@@ -1,0 +1,307 @@
+"""The client transport: generated stubs send through :class:`HttpTransport` (httpx).
+
+Windows-like on send (``shared/notes/device-quirks.md`` #11-13): compact SOAP 1.2,
+prefixes ``soap``/``wsa``/``wscn``, ``Content-Type: application/soap+xml``, the
+``User-Agent`` WSDAPI (configurable), no-cache headers, ``wsa:To`` = the service URL.
+Lenient on receipt: a fault is a fault whatever the HTTP status (Lexmark, Xerox send
+faults with HTTP 200), a multipart reply to a plain operation is read by its root part.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, TypeVar
+
+import httpx
+from lxml import etree
+
+from . import mtom
+from .contract import Route
+from .envelope import ANONYMOUS, Envelope, build_envelope, parse_envelope
+from .errors import ProtocolError, TransportError, TruncatedAttachmentError
+from .faults import fault_from_element
+from .namespaces import SOAP11_ENV, SOAP_ENV
+from .xmlbind import XOP, bind, to_element
+
+RequestT = TypeVar("RequestT")
+ResponseT = TypeVar("ResponseT")
+
+DEFAULT_USER_AGENT: Final = "WSDAPI"
+DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
+# A plain SOAP reply larger than this is refused (it is XML, not an image).
+MAX_SOAP_RESPONSE: Final = 16 * 1024 * 1024
+
+
+def _raise_if_fault(envelope: Envelope) -> None:
+    body = envelope.body
+    if body is not None and etree.QName(body).localname == "Fault":
+        if etree.QName(body).namespace in (SOAP_ENV, SOAP11_ENV):
+            raise fault_from_element(body)
+
+
+def _bind_response(envelope: Envelope, route: Route[Any, ResponseT]) -> ResponseT:
+    _raise_if_fault(envelope)
+    if envelope.body is None:
+        raise ProtocolError(f"{route.operation}: the response Body is empty")
+    expected = route.response_type.__name__
+    got = etree.QName(envelope.body).localname
+    if got != expected:
+        raise ProtocolError(f"{route.operation}: expected <{expected}> in the Body, got <{got}>")
+    return bind(envelope.body, route.response_type)
+
+
+def _xop_href(envelope: Envelope) -> str | None:
+    if envelope.body is None:
+        return None
+    include = envelope.body.find(f".//{{{XOP}}}Include")
+    return include.get("href") if include is not None else None
+
+
+class HttpAttachmentResponse:
+    """A response whose attachment is read from the still-open HTTP stream."""
+
+    def __init__(
+        self,
+        body: Any,
+        content_type: str,
+        chunks: AsyncIterator[bytes],
+        response: httpx.Response,
+        reader: mtom.MultipartReader,
+    ) -> None:
+        self._body = body
+        self._content_type = content_type
+        self._chunks = chunks
+        self._response = response
+        self._reader = reader
+        self._consumed = False
+
+    @property
+    def body(self) -> Any:
+        return self._body
+
+    @property
+    def content_type(self) -> str:
+        return self._content_type
+
+    async def aiter_bytes(self) -> AsyncIterator[bytes]:
+        """The attachment, chunk by chunk. Raises TruncatedAttachmentError if the body
+        ends before the closing boundary."""
+        if self._consumed:
+            raise RuntimeError("the attachment stream was already consumed")
+        self._consumed = True
+        try:
+            async for chunk in self._chunks:
+                yield chunk
+        except httpx.HTTPError as exc:
+            raise TruncatedAttachmentError(f"attachment transfer failed: {exc}") from exc
+        finally:
+            await self.aclose()
+
+    async def read(self) -> bytes:
+        """The whole attachment in memory (use ``save`` or ``aiter_bytes`` for large ones)."""
+        return b"".join([chunk async for chunk in self.aiter_bytes()])
+
+    async def save(self, path: str | Path, progress: Callable[[int], None] | None = None) -> int:
+        """Write the attachment to ``path`` atomically: a temporary file next to it is
+        renamed only after the closing boundary arrived. ``progress`` gets the byte count
+        so far after each chunk. Returns the byte count."""
+        target = Path(path)
+        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        size = 0
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                async for chunk in self.aiter_bytes():
+                    handle.write(chunk)
+                    size += len(chunk)
+                    if progress is not None:
+                        progress(size)
+            os.replace(temporary, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            raise
+        return size
+
+    async def aclose(self) -> None:
+        await self._response.aclose()
+
+    async def __aenter__(self) -> HttpAttachmentResponse:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+class HttpTransport:
+    """Sends SOAP 1.2 requests over HTTP with httpx (async, connection reuse)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        client: httpx.AsyncClient | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        user_agent: str = DEFAULT_USER_AGENT,
+    ) -> None:
+        self.url = url
+        self.user_agent = user_agent
+        self._owns_client = client is None
+        self._client = client or httpx.AsyncClient(timeout=timeout)
+
+    def _request_bytes(self, route: Route[Any, Any], request: Any) -> bytes:
+        return build_envelope(
+            to_element(request), action=route.action, to=self.url, reply_to=ANONYMOUS
+        )
+
+    def _headers(self) -> dict[str, str]:
+        return {
+            "Content-Type": "application/soap+xml",
+            "User-Agent": self.user_agent,
+            "Cache-Control": "no-cache",
+            "Pragma": "no-cache",
+        }
+
+    async def _send(self, route: Route[Any, Any], request: Any) -> httpx.Response:
+        http_request = self._client.build_request(
+            "POST", self.url, content=self._request_bytes(route, request), headers=self._headers()
+        )
+        try:
+            return await self._client.send(http_request, stream=True)
+        except httpx.TimeoutException as exc:
+            raise TransportError(f"{route.operation}: timed out talking to {self.url}") from exc
+        except httpx.HTTPError as exc:
+            raise TransportError(f"{route.operation}: {self.url}: {exc}") from exc
+
+    async def _read_plain(self, response: httpx.Response, route: Route[Any, Any]) -> bytes:
+        data = bytearray()
+        try:
+            async for chunk in response.aiter_bytes():
+                data += chunk
+                if len(data) > MAX_SOAP_RESPONSE:
+                    raise ProtocolError(f"{route.operation}: SOAP response too large")
+        except httpx.HTTPError as exc:
+            raise TransportError(f"{route.operation}: reading the response failed: {exc}") from exc
+        finally:
+            await response.aclose()
+        return bytes(data)
+
+    async def _open_multipart(
+        self, response: httpx.Response, route: Route[Any, Any]
+    ) -> tuple[Envelope, mtom.MultipartReader]:
+        media, params = mtom.parse_content_type(response.headers.get("content-type", ""))
+        reader = mtom.MultipartReader(response.aiter_raw(), params.get("boundary", ""))
+        root = await reader.next_part()
+        if root is None:
+            raise ProtocolError(f"{route.operation}: empty multipart response")
+        envelope = parse_envelope(await mtom.read_all(root.body, mtom.MAX_ROOT_PART))
+        return envelope, reader
+
+    def _check_status(self, response: httpx.Response, envelope: Envelope | None, route: Route[Any, Any]) -> None:
+        if envelope is not None:
+            _raise_if_fault(envelope)
+        if response.status_code >= 300:
+            raise TransportError(
+                f"{route.operation}: HTTP {response.status_code} without a SOAP fault",
+                status=response.status_code,
+            )
+
+    async def _envelope(self, response: httpx.Response, route: Route[Any, Any]) -> Envelope:
+        data = await self._read_plain(response, route)
+        try:
+            return parse_envelope(data)
+        except ProtocolError:
+            if response.status_code >= 300:
+                raise TransportError(
+                    f"{route.operation}: HTTP {response.status_code}", status=response.status_code
+                ) from None
+            raise
+
+    async def invoke(self, route: Route[RequestT, ResponseT], request: RequestT) -> ResponseT:
+        response = await self._send(route, request)
+        media, _ = mtom.parse_content_type(response.headers.get("content-type", ""))
+        if media.startswith("multipart/"):
+            # Some stacks answer MTOM to plain requests (device-quirks #31): read the root.
+            try:
+                envelope, _ = await self._open_multipart(response, route)
+            finally:
+                await response.aclose()
+        else:
+            envelope = await self._envelope(response, route)
+        self._check_status(response, envelope, route)
+        return _bind_response(envelope, route)
+
+    async def invoke_with_attachment(
+        self, route: Route[RequestT, ResponseT], request: RequestT
+    ) -> HttpAttachmentResponse:
+        response = await self._send(route, request)
+        media, _ = mtom.parse_content_type(response.headers.get("content-type", ""))
+        if not media.startswith("multipart/"):
+            envelope = await self._envelope(response, route)
+            self._check_status(response, envelope, route)
+            raise ProtocolError(f"{route.operation}: expected an MTOM (multipart) response")
+        try:
+            envelope, reader = await self._open_multipart(response, route)
+            self._check_status(response, envelope, route)
+            href = _xop_href(envelope)
+            body = _bind_response(envelope, route)
+            part, chunks = await _attachment_part(reader, href)
+        except BaseException:
+            await response.aclose()
+            raise
+        return HttpAttachmentResponse(body, part.content_type, chunks, response, reader)
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def __aenter__(self) -> HttpTransport:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+async def _attachment_part(
+    reader: mtom.MultipartReader, href: str | None
+) -> tuple[mtom.Part, AsyncIterator[bytes]]:
+    """Find the part the xop:Include points to, streaming it when it comes first.
+
+    Matching is by Content-ID (URL-decoded, brackets stripped); when no part matches,
+    the first attachment (the second MIME part) is used, as sane-airscan does. A first
+    attachment with another Content-ID is spooled to a temporary file while later parts
+    are searched, so memory stays bounded either way."""
+    wanted = mtom.content_id(href) if href else None
+    first = await reader.next_part()
+    if first is None:
+        raise ProtocolError("MTOM response without an attachment part")
+    if wanted is None or first.content_id in (None, wanted):
+        return first, first.body
+    spool = tempfile.TemporaryFile()
+    async for chunk in first.body:
+        spool.write(chunk)
+    while (part := await reader.next_part()) is not None:
+        if part.content_id == wanted:
+            spool.close()
+            return part, part.body
+        async for _ in part.body:
+            pass
+    spool.seek(0)
+    return first, _replay(spool)
+
+
+async def _replay(spool: Any) -> AsyncIterator[bytes]:
+    try:
+        while chunk := spool.read(mtom.FILE_CHUNK):
+            yield chunk
+    finally:
+        spool.close()

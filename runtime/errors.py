@@ -1,0 +1,26 @@
+"""Typed errors of the runtime (SOAP faults are in ``faults``)."""
+
+from __future__ import annotations
+
+
+class WsdScanError(Exception):
+    """Base class of every error the runtime raises besides SOAP faults."""
+
+
+class TransportError(WsdScanError):
+    """The HTTP exchange failed: connection refused or reset, timeout, or an HTTP error
+    status without a SOAP fault in the body."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ProtocolError(WsdScanError):
+    """The peer answered, but not with a message we can read (wrong content type,
+    malformed multipart, unexpected body element)."""
+
+
+class TruncatedAttachmentError(ProtocolError):
+    """An MTOM attachment ended before its closing boundary (connection closed or reset).
+    Nothing is left at the target path of a save."""

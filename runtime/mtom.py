@@ -1,0 +1,322 @@
+"""MTOM (XOP in multipart/related): stream it out on the server, stream it in on the client.
+
+Writing: :func:`mtom_stream` yields the multipart body chunk by chunk from any
+attachment source (bytes, a file, a sync or async iterator); :func:`mtom_length` gives the
+Content-Length when the attachment size is known.
+
+Reading: :class:`MultipartReader` parses a multipart body incrementally from an async
+iterator of chunks; a part's body is itself an async iterator, so an image never has to
+fit in memory. It tolerates what devices send (``shared/notes/device-quirks.md``):
+``Multipart/Related`` in any case, unquoted or oddly ordered parameters, a boundary not
+preceded by CRLF (Xerox WorkCentre 3025), LF-only header endings, ``start-info`` variants.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+from urllib.parse import unquote
+
+from .contract import AttachmentSource
+from .errors import ProtocolError, TruncatedAttachmentError
+
+CRLF: Final = b"\r\n"
+FILE_CHUNK: Final = 256 * 1024
+# A SOAP root part larger than this is refused: it is XML, not an image.
+MAX_ROOT_PART: Final = 4 * 1024 * 1024
+MAX_HEADER_BLOCK: Final = 16 * 1024
+
+
+# -- content type parameters -------------------------------------------------------------
+
+
+def parse_content_type(value: str) -> tuple[str, dict[str, str]]:
+    """``multipart/related; boundary=...`` -> ("multipart/related", {"boundary": ...}).
+
+    Media type and parameter names are lower-cased; values may be quoted or not, in any
+    order (Dell C2665dnf sends unquoted values with special characters)."""
+    media, _, rest = value.partition(";")
+    params: dict[str, str] = {}
+    i = 0
+    while i < len(rest):
+        while i < len(rest) and rest[i] in " \t;":
+            i += 1
+        eq = rest.find("=", i)
+        if eq < 0:
+            break
+        name = rest[i:eq].strip().lower()
+        i = eq + 1
+        if i < len(rest) and rest[i] == '"':
+            end = i + 1
+            chars = []
+            while end < len(rest) and rest[end] != '"':
+                if rest[end] == "\\" and end + 1 < len(rest):
+                    end += 1
+                chars.append(rest[end])
+                end += 1
+            params[name] = "".join(chars)
+            i = end + 1
+        else:
+            end = rest.find(";", i)
+            end = len(rest) if end < 0 else end
+            params[name] = rest[i:end].strip()
+            i = end
+    return media.strip().lower(), params
+
+
+def content_id(value: str) -> str:
+    """Normalize a Content-ID header or a ``cid:`` href for matching: angle brackets
+    stripped, URL-decoded (``%40`` vs ``@``, python-zeep PR #896)."""
+    value = value.strip()
+    if value.lower().startswith("cid:"):
+        value = value[4:]
+    return unquote(value.strip("<>"))
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MtomEnvelope:
+    """The framing of one MTOM message: boundary and the two Content-IDs."""
+
+    boundary: str
+    root_id: str
+    attachment_id: str
+
+    @classmethod
+    def new(cls) -> MtomEnvelope:
+        token = uuid.uuid4()
+        return cls(f"uuid:{token}", f"root.message@{token}", f"image@{token}")
+
+    @property
+    def content_type(self) -> str:
+        return (
+            'multipart/related; type="application/xop+xml"; '
+            f'boundary="{self.boundary}"; start="<{self.root_id}>"; '
+            'start-info="application/soap+xml"'
+        )
+
+    def head(self, soap_xml: bytes, attachment_type: str) -> bytes:
+        boundary = self.boundary.encode()
+        return b"".join(
+            [
+                b"--" + boundary + CRLF,
+                b'Content-Type: application/xop+xml; charset=UTF-8; type="application/soap+xml"\r\n',
+                b"Content-Transfer-Encoding: binary\r\n",
+                b"Content-ID: <" + self.root_id.encode() + b">\r\n\r\n",
+                soap_xml,
+                CRLF + b"--" + boundary + CRLF,
+                b"Content-Type: " + attachment_type.encode() + CRLF,
+                b"Content-Transfer-Encoding: binary\r\n",
+                b"Content-ID: <" + self.attachment_id.encode() + b">\r\n\r\n",
+            ]
+        )
+
+    def tail(self) -> bytes:
+        return CRLF + b"--" + self.boundary.encode() + b"--" + CRLF
+
+
+def attachment_size(content: AttachmentSource, declared: int | None) -> int | None:
+    """The attachment's size when it can be known without reading it."""
+    if declared is not None:
+        return declared
+    if isinstance(content, bytes):
+        return len(content)
+    if isinstance(content, Path):
+        return content.stat().st_size
+    return None
+
+
+def mtom_length(frame: MtomEnvelope, soap_xml: bytes, attachment_type: str, size: int | None) -> int | None:
+    if size is None:
+        return None
+    return len(frame.head(soap_xml, attachment_type)) + size + len(frame.tail())
+
+
+async def iter_source(content: AttachmentSource) -> AsyncIterator[bytes]:
+    """Chunks of an attachment source; files are read in a worker thread."""
+    if isinstance(content, bytes):
+        if content:
+            yield content
+    elif isinstance(content, Path):
+        handle = await asyncio.to_thread(content.open, "rb")
+        try:
+            while chunk := await asyncio.to_thread(handle.read, FILE_CHUNK):
+                yield chunk
+        finally:
+            handle.close()
+    elif isinstance(content, AsyncIterable):
+        async for chunk in content:
+            if chunk:
+                yield bytes(chunk)
+    elif isinstance(content, Iterable):
+        for chunk in content:
+            if chunk:
+                yield bytes(chunk)
+    else:  # pragma: no cover - guarded by the type
+        raise TypeError(f"unsupported attachment source {type(content).__name__}")
+
+
+async def mtom_stream(
+    frame: MtomEnvelope, soap_xml: bytes, content: AttachmentSource, attachment_type: str
+) -> AsyncIterator[bytes]:
+    """The whole multipart/related body, streamed."""
+    yield frame.head(soap_xml, attachment_type)
+    async for chunk in iter_source(content):
+        yield chunk
+    yield frame.tail()
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+@dataclass
+class Part:
+    """One MIME part: its headers (lower-cased names) and its body as a stream."""
+
+    headers: dict[str, str]
+    body: AsyncIterator[bytes]
+
+    @property
+    def content_id(self) -> str | None:
+        value = self.headers.get("content-id")
+        return content_id(value) if value else None
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "application/octet-stream")
+
+
+class MultipartReader:
+    """Incremental multipart parser over an async iterator of chunks."""
+
+    def __init__(self, chunks: AsyncIterator[bytes], boundary: str) -> None:
+        if not boundary:
+            raise ProtocolError("multipart body without a boundary parameter")
+        self._chunks = chunks
+        self._delimiter = b"--" + boundary.encode("latin-1")
+        self._buffer = bytearray()
+        self._eof = False
+        self._started = False
+        self._finished = False
+        self._in_part = False
+
+    async def _fill(self) -> bool:
+        if self._eof:
+            return False
+        try:
+            chunk = await anext(self._chunks)
+        except StopAsyncIteration:
+            self._eof = True
+            return False
+        self._buffer += chunk
+        return True
+
+    async def _skip_line_end(self) -> None:
+        """After a delimiter: ``--`` closes the body; otherwise skip to the line end."""
+        while len(self._buffer) < 2 and await self._fill():
+            pass
+        if self._buffer[:2] == b"--":
+            self._finished = True
+            return
+        while True:
+            newline = self._buffer.find(b"\n")
+            if newline >= 0:
+                del self._buffer[: newline + 1]
+                return
+            if len(self._buffer) > MAX_HEADER_BLOCK:
+                raise ProtocolError("multipart delimiter line too long")
+            if not await self._fill():
+                raise TruncatedAttachmentError("multipart body ended inside a delimiter line")
+
+    async def _start(self) -> None:
+        while True:
+            index = self._buffer.find(self._delimiter)
+            if index >= 0:
+                del self._buffer[: index + len(self._delimiter)]
+                await self._skip_line_end()
+                self._started = True
+                return
+            if len(self._buffer) > MAX_HEADER_BLOCK:
+                raise ProtocolError("no multipart boundary in the body")
+            if not await self._fill():
+                raise ProtocolError("multipart body without its boundary")
+
+    async def _headers(self) -> dict[str, str]:
+        while True:
+            for end_marker in (b"\r\n\r\n", b"\n\n"):
+                end = self._buffer.find(end_marker)
+                if end >= 0:
+                    block = bytes(self._buffer[:end]).decode("latin-1")
+                    del self._buffer[: end + len(end_marker)]
+                    headers: dict[str, str] = {}
+                    for line in block.splitlines():
+                        name, sep, value = line.partition(":")
+                        if sep:
+                            headers[name.strip().lower()] = value.strip()
+                    return headers
+            if len(self._buffer) > MAX_HEADER_BLOCK:
+                raise ProtocolError("multipart part headers too long")
+            if not await self._fill():
+                raise TruncatedAttachmentError("multipart body ended inside part headers")
+
+    async def _body(self) -> AsyncIterator[bytes]:
+        delimiter = self._delimiter
+        keep = len(delimiter) + 2  # the CRLF before a delimiter may not be sent yet
+        try:
+            while True:
+                index = self._buffer.find(delimiter)
+                if index >= 0:
+                    end = index
+                    if self._buffer[end - 2 : end] == CRLF:
+                        end -= 2
+                    elif self._buffer[end - 1 : end] == b"\n":
+                        end -= 1
+                    if end > 0:
+                        yield bytes(self._buffer[:end])
+                    del self._buffer[: index + len(delimiter)]
+                    await self._skip_line_end()
+                    return
+                if len(self._buffer) > keep:
+                    cut = len(self._buffer) - keep
+                    yield bytes(self._buffer[:cut])
+                    del self._buffer[:cut]
+                if not await self._fill():
+                    raise TruncatedAttachmentError(
+                        "attachment ended before its closing multipart boundary"
+                    )
+        finally:
+            self._in_part = False
+
+    async def next_part(self) -> Part | None:
+        """The next part, or None after the closing boundary. The previous part's body
+        must have been consumed (or is drained here)."""
+        if self._in_part:
+            raise ProtocolError("read the previous part's body before the next part")
+        if not self._started:
+            await self._start()
+        if self._finished:
+            return None
+        headers = await self._headers()
+        self._in_part = True
+        return Part(headers, self._body())
+
+    @property
+    def finished(self) -> bool:
+        """True once the closing boundary was read (a complete body)."""
+        return self._finished
+
+
+async def read_all(stream: AsyncIterator[bytes], limit: int) -> bytes:
+    """Collect a (small) part body, refusing more than ``limit`` bytes."""
+    data = bytearray()
+    async for chunk in stream:
+        data += chunk
+        if len(data) > limit:
+            raise ProtocolError(f"MIME part larger than {limit} bytes where XML was expected")
+    return bytes(data)

@@ -1,0 +1,228 @@
+"""The server side: an ASGI application that dispatches SOAP requests to a service.
+
+The service is an instance of a generated server base class (``ScannerServiceBase``
+subclass): its ``routes`` map request Actions to methods. Dispatch is by ``wsa:Action``,
+falling back to the Body element's name when a client sends no Action. Every failure is
+answered with a SOAP 1.2 fault (HTTP 400 for Sender, 500 for Receiver) whose text never
+includes a traceback; the server keeps serving.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from lxml import etree
+
+from . import mtom
+from .contract import AttachmentReply, RequestContext, Route
+from .envelope import ANONYMOUS, Envelope, build_envelope, parse_envelope
+from .errors import ProtocolError
+from .faults import (
+    WSA_FAULT_ACTION,
+    ActionNotSupported,
+    InvalidArgs,
+    ServerFault,
+    SoapFault,
+    fault_to_element,
+)
+from .xmlbind import XOP, XmlInputError, bind, to_element
+
+log = logging.getLogger("wsdscan.server")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+SOAP_CONTENT_TYPE: Final = "application/soap+xml; charset=utf-8"
+DEFAULT_MAX_BODY: Final = 4 * 1024 * 1024
+_ACCEPTED_MEDIA: Final = frozenset(
+    {"application/soap+xml", "text/xml", "application/xml", "multipart/related"}
+)
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    """What the server accepts (see the README's "What the server accepts")."""
+
+    max_body: int = DEFAULT_MAX_BODY
+
+
+class RequestRejected(Exception):
+    """Internal: answer with this fault (and HTTP status) instead of dispatching."""
+
+    def __init__(self, fault: SoapFault, relates_to: str | None = None) -> None:
+        super().__init__(fault.reason)
+        self.fault = fault
+        self.relates_to = relates_to
+
+
+class SoapApp:
+    """ASGI app serving one SOAP service at ``path``."""
+
+    def __init__(self, service: Any, *, path: str = "/WSDScanner", limits: ServerLimits | None = None) -> None:
+        routes: Mapping[str, Route[Any, Any]] = service.routes
+        self.service = service
+        self.path = path
+        self.limits = limits or ServerLimits()
+        self.routes = dict(routes)
+        self._by_body = {route.request_type.__name__: route for route in routes.values()}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        if scope["path"].rstrip("/") != self.path.rstrip("/"):
+            await _plain(send, 404, b"not found")
+            return
+        if scope["method"] != "POST":
+            await _plain(send, 405, b"WS-Scan endpoint: POST SOAP 1.2 here", [(b"allow", b"POST")])
+            return
+        relates_to = None
+        try:
+            headers = _headers(scope)
+            media, _ = mtom.parse_content_type(headers.get("content-type", ""))
+            if media not in _ACCEPTED_MEDIA:
+                raise RequestRejected(InvalidArgs(f"unsupported Content-Type {media or '(none)'}"))
+            data = await self._body(receive)
+            envelope = _parse(data)
+            relates_to = envelope.addressing.message_id
+            route = self._route(envelope)
+            request = _bind_request(envelope, route)
+            context = RequestContext(
+                action=route.action,
+                message_id=envelope.addressing.message_id,
+                to=envelope.addressing.to,
+                reply_to=envelope.addressing.reply_to,
+                client=tuple(scope["client"]) if scope.get("client") else None,
+                headers=headers,
+            )
+            result = await getattr(self.service, route.method)(request, context)
+        except RequestRejected as rejected:
+            await _fault(send, rejected.fault, rejected.relates_to or relates_to)
+            return
+        except SoapFault as fault:
+            await _fault(send, fault, relates_to)
+            return
+        except Exception:
+            log.exception("internal error while handling a request")
+            await _fault(send, ServerFault(), relates_to)
+            return
+        await self._reply(send, route, result, relates_to)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _body(self, receive: Receive) -> bytes:
+        chunks = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise RequestRejected(InvalidArgs("client disconnected"))
+            chunks += message.get("body", b"")
+            if len(chunks) > self.limits.max_body:
+                raise RequestRejected(InvalidArgs(f"request body over {self.limits.max_body} bytes"))
+            if not message.get("more_body"):
+                return bytes(chunks)
+
+    def _route(self, envelope: Envelope) -> Route[Any, Any]:
+        action = envelope.addressing.action
+        if action:
+            route = self.routes.get(action)
+            if route is None:
+                raise RequestRejected(ActionNotSupported.for_action(action))
+            return route
+        if envelope.body is not None:
+            route = self._by_body.get(etree.QName(envelope.body).localname)
+            if route is not None:
+                return route
+        raise RequestRejected(ActionNotSupported("no wsa:Action and no known Body element"))
+
+    async def _reply(self, send: Send, route: Route[Any, Any], result: Any, relates_to: str | None) -> None:
+        if isinstance(result, AttachmentReply):
+            await self._reply_mtom(send, route, result, relates_to)
+            return
+        if not isinstance(result, route.response_type):
+            log.error("%s returned %s, not %s", route.method, type(result).__name__, route.response_type.__name__)
+            await _fault(send, ServerFault(), relates_to)
+            return
+        body = build_envelope(to_element(result), action=route.response_action, to=ANONYMOUS, relates_to=relates_to or "")
+        await _respond(send, 200, SOAP_CONTENT_TYPE, body)
+
+    async def _reply_mtom(
+        self, send: Send, route: Route[Any, Any], reply: AttachmentReply[Any], relates_to: str | None
+    ) -> None:
+        frame = mtom.MtomEnvelope.new()
+        body_element = to_element(reply.body)
+        for include in body_element.iter(f"{{{XOP}}}Include"):
+            include.set("href", f"cid:{frame.attachment_id}")
+        soap_xml = build_envelope(
+            body_element, action=route.response_action, to=ANONYMOUS, relates_to=relates_to or ""
+        )
+        size = mtom.attachment_size(reply.content, reply.size)
+        length = mtom.mtom_length(frame, soap_xml, reply.content_type, size)
+        headers = [(b"content-type", frame.content_type.encode())]
+        if length is not None:
+            headers.append((b"content-length", str(length).encode()))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        async for chunk in mtom.mtom_stream(frame, soap_xml, reply.content, reply.content_type):
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+
+
+def _parse(data: bytes) -> Envelope:
+    try:
+        return parse_envelope(data)
+    except SoapFault:
+        raise
+    except (XmlInputError, ProtocolError) as exc:
+        raise RequestRejected(InvalidArgs(str(exc))) from exc
+
+
+def _bind_request(envelope: Envelope, route: Route[Any, Any]) -> Any:
+    body = envelope.body
+    expected = route.request_type.__name__
+    if body is None or etree.QName(body).localname != expected:
+        got = etree.QName(body).localname if body is not None else "nothing"
+        raise RequestRejected(InvalidArgs(f"{route.action} needs <{expected}> in the Body, got <{got}>"))
+    try:
+        return bind(body, route.request_type)
+    except XmlInputError as exc:
+        raise RequestRejected(InvalidArgs(str(exc))) from exc
+
+
+async def _fault(send: Send, fault: SoapFault, relates_to: str | None) -> None:
+    body = build_envelope(fault_to_element(fault), action=WSA_FAULT_ACTION, to=ANONYMOUS, relates_to=relates_to or "")
+    await _respond(send, fault.http_status, SOAP_CONTENT_TYPE, body)
+
+
+async def _respond(send: Send, status: int, content_type: str, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def _plain(send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())] + (extra or [])
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})

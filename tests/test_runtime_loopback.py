@@ -1,0 +1,242 @@
+"""The runtime over real HTTP on 127.0.0.1: generated client stub -> httpx transport ->
+uvicorn -> ASGI app -> generated server base. Faults, dispatch and MTOM."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from wsdscan.generated import ScannerServiceBase, ScannerServiceClient
+from wsdscan.generated.models.scan import (
+    CancelJobRequest,
+    CancelJobResponse,
+    DocumentDescription,
+    GetActiveJobsResponse,
+    RetrieveImageRequest,
+    RetrieveImageResponse,
+    ScanData,
+)
+from wsdscan.generated.models.xop import Include
+from wsdscan.runtime import faults
+from wsdscan.runtime.client import HttpTransport
+from wsdscan.runtime.contract import AttachmentReply, RequestContext
+from wsdscan.runtime.envelope import build_envelope
+from wsdscan.runtime.errors import TransportError, TruncatedAttachmentError
+from wsdscan.runtime.serve import running
+from wsdscan.runtime.server import SoapApp
+
+SCAN_NS = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
+_DOC = DocumentDescription(document_name="IMAGE000.JPG")
+FAULT_CLASSES = sorted(set(faults.FAULTS_BY_SUBCODE.values()), key=lambda c: c.__name__)
+
+
+class TestService(ScannerServiceBase):
+    """Raises the fault whose index is the JobId; streams images of a requested size."""
+
+    async def cancel_job(self, request: CancelJobRequest, context: RequestContext) -> CancelJobResponse:
+        if request.job_id < len(FAULT_CLASSES):
+            raise FAULT_CLASSES[request.job_id]()
+        if request.job_id == 999:
+            raise RuntimeError("secret internal detail")
+        return CancelJobResponse()
+
+    async def retrieve_image(
+        self, request: RetrieveImageRequest, context: RequestContext
+    ) -> AttachmentReply[RetrieveImageResponse]:
+        size = request.job_id
+        body = RetrieveImageResponse(scan_data=ScanData(include=Include(href="cid:x")))
+        payload = _payload(size)
+        if request.job_token == "chunks":
+
+            async def chunks() -> AsyncIterator[bytes]:
+                for start in range(0, size, 7919):
+                    yield payload[start : start + 7919]
+
+            return AttachmentReply(body, chunks(), "image/png")
+        return AttachmentReply(body, payload, "image/png")
+
+
+def _payload(size: int) -> bytes:
+    block = hashlib.sha256(str(size).encode()).digest()
+    return (block * (size // len(block) + 1))[:size]
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[str]:
+    async with running(SoapApp(TestService())) as srv:
+        yield srv.url("/WSDScanner")
+
+
+@pytest.fixture
+async def client(server: str) -> AsyncIterator[ScannerServiceClient]:
+    async with HttpTransport(server) as transport:
+        yield ScannerServiceClient(transport)
+
+
+async def test_every_fault_subcode_reaches_the_client_typed(client: ScannerServiceClient) -> None:
+    for index, fault_class in enumerate(FAULT_CLASSES):
+        with pytest.raises(fault_class) as raised:
+            await client.cancel_job(job_id=index)
+        assert raised.value.subcode == fault_class.SUBCODE
+        assert raised.value.reason == fault_class.REASON
+
+
+async def test_fault_http_status_and_action(server: str) -> None:
+    request = build_envelope(
+        _cancel_body(FAULT_CLASSES.index(faults.ClientErrorJobIdNotFound)),
+        action=f"{SCAN_NS}/CancelJob",
+        to=server,
+    )
+    async with httpx.AsyncClient() as http:
+        response = await http.post(server, content=request, headers={"Content-Type": "application/soap+xml"})
+    assert response.status_code == 400
+    assert b"http://schemas.xmlsoap.org/ws/2004/08/addressing/fault" in response.content
+    assert b"ClientErrorJobIdNotFound" in response.content
+
+
+def _cancel_body(job_id: int) -> object:
+    from wsdscan.runtime.xmlbind import to_element
+
+    return to_element(CancelJobRequest(job_id=job_id))
+
+
+async def test_unimplemented_operation_is_action_not_supported(client: ScannerServiceClient) -> None:
+    with pytest.raises(faults.ActionNotSupported):
+        await client.get_active_jobs()
+
+
+async def test_internal_error_is_a_receiver_fault_without_details(client: ScannerServiceClient, server: str) -> None:
+    with pytest.raises(faults.ServerFault) as raised:
+        await client.cancel_job(job_id=999)
+    assert "secret" not in str(raised.value)
+    assert (await client.cancel_job(job_id=1000)) == CancelJobResponse()  # still serving
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "marker"),
+    [
+        (b"<not-xml", "application/soap+xml", 400, b"InvalidArgs"),
+        (b"<a>no envelope</a>", "application/soap+xml", 400, b"InvalidArgs"),
+        (b"{}", "application/json", 400, b"InvalidArgs"),
+    ],
+)
+async def test_bad_requests_get_faults_and_server_survives(
+    server: str, client: ScannerServiceClient, body: bytes, content_type: str, status: int, marker: bytes
+) -> None:
+    async with httpx.AsyncClient() as http:
+        response = await http.post(server, content=body, headers={"Content-Type": content_type})
+    assert response.status_code == status
+    assert marker in response.content
+    assert b"Traceback" not in response.content
+    assert (await client.cancel_job(job_id=1000)) == CancelJobResponse()
+
+
+async def test_unknown_action_is_action_not_supported(server: str) -> None:
+    request = build_envelope(_cancel_body(1), action=f"{SCAN_NS}/NoSuchThing", to=server)
+    async with httpx.AsyncClient() as http:
+        response = await http.post(server, content=request, headers={"Content-Type": "application/soap+xml"})
+    assert response.status_code == 400
+    assert b"ActionNotSupported" in response.content
+
+
+async def test_missing_action_falls_back_to_the_body_element(server: str) -> None:
+    request = build_envelope(_cancel_body(1000), action="", to=server)
+    request = request.replace(b"<wsa:Action></wsa:Action>", b"").replace(b"<wsa:Action/>", b"")
+    assert b"Action" not in request
+    async with httpx.AsyncClient() as http:
+        response = await http.post(server, content=request, headers={"Content-Type": "application/soap+xml"})
+    assert response.status_code == 200
+    assert b"CancelJobResponse" in response.content
+
+
+@pytest.mark.parametrize("size", [0, 1, 100, 65535, 65536, 1_000_003])
+@pytest.mark.parametrize("mode", ["bytes", "chunks"])
+async def test_mtom_round_trip(client: ScannerServiceClient, tmp_path: Path, size: int, mode: str) -> None:
+    result = await client.retrieve_image(job_id=size, job_token=mode, document_description=_DOC)
+    assert isinstance(result.body, RetrieveImageResponse)
+    assert result.content_type == "image/png"
+    target = tmp_path / "image.png"
+    written = await result.save(target)
+    assert written == size
+    assert target.read_bytes() == _payload(size)
+    assert [p.name for p in tmp_path.iterdir()] == ["image.png"]
+
+
+async def test_fault_with_http_200_is_still_a_fault() -> None:
+    """Lexmark MB2236adw and Xerox WC3225 answer faults with HTTP 200 (device-quirks #7)."""
+    fault = faults.ClientErrorNoImagesAvailable()
+
+    async def device(scope, receive, send):  # type: ignore[no-untyped-def]
+        if scope["type"] != "http":
+            return
+        await receive()
+        from wsdscan.runtime.faults import fault_to_element
+
+        body = build_envelope(fault_to_element(fault), action=faults.WSA_FAULT_ACTION, relates_to="urn:x")
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/soap+xml")]})
+        await send({"type": "http.response.body", "body": body})
+
+    async with running(device) as srv, HttpTransport(srv.url("/")) as transport:
+        with pytest.raises(faults.ClientErrorNoImagesAvailable):
+            await ScannerServiceClient(transport).cancel_job(job_id=1)
+
+
+async def test_truncated_attachment_leaves_no_file(tmp_path: Path) -> None:
+    async def device(scope, receive, send):  # type: ignore[no-untyped-def]
+        if scope["type"] != "http":
+            return
+        await receive()
+        from wsdscan.runtime.mtom import MtomEnvelope
+        from wsdscan.runtime.xmlbind import to_element
+
+        frame = MtomEnvelope.new()
+        xml = build_envelope(
+            to_element(RetrieveImageResponse(scan_data=ScanData(include=Include(href=f"cid:{frame.attachment_id}")))),
+            action=f"{SCAN_NS}/RetrieveImageResponse",
+            relates_to="urn:x",
+        )
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", frame.content_type.encode())]})
+        await send({"type": "http.response.body", "body": frame.head(xml, "image/png") + b"x" * 50000, "more_body": False})
+
+    async with running(device) as srv, HttpTransport(srv.url("/")) as transport:
+        result = await ScannerServiceClient(transport).retrieve_image(
+            job_id=1, job_token="t", document_description=_DOC
+        )
+        with pytest.raises(TruncatedAttachmentError):
+            await result.save(tmp_path / "page.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_connection_refused_is_a_transport_error() -> None:
+    async with HttpTransport("http://127.0.0.1:9/WSDScanner", timeout=2) as transport:
+        with pytest.raises(TransportError):
+            await ScannerServiceClient(transport).cancel_job(job_id=1)
+
+
+async def test_sync_facade_calls_and_streams(server: str, tmp_path: Path) -> None:
+    from wsdscan.generated import ScannerServiceSyncClient
+    from wsdscan.runtime.sync import SyncRunner
+
+    def blocking() -> tuple[CancelJobResponse, bytes, int]:
+        with SyncRunner() as runner:
+            client = ScannerServiceSyncClient.connect(server, runner)
+            with pytest.raises(faults.ClientErrorJobIdNotFound):
+                client.cancel_job(job_id=FAULT_CLASSES.index(faults.ClientErrorJobIdNotFound))
+            answer = client.cancel_job(job_id=1000)
+            streamed = b"".join(
+                client.retrieve_image(job_id=70001, job_token="chunks", document_description=_DOC).iter_bytes()
+            )
+            saved = client.retrieve_image(job_id=5000, job_token="bytes", document_description=_DOC).save(
+                tmp_path / "sync.png"
+            )
+            return answer, streamed, saved
+
+    answer, streamed, saved = await asyncio.to_thread(blocking)
+    assert answer == CancelJobResponse()
+    assert streamed == _payload(70001)
+    assert saved == 5000 and (tmp_path / "sync.png").read_bytes() == _payload(5000)

@@ -1,0 +1,181 @@
+"""``wsdscan``: run a virtual scanner, scan from any WS-Scan scanner, show what it is.
+
+    wsdscan serve [--host 127.0.0.1] [--port N] [--adf-sheets N] [--duplex]
+    wsdscan scan URL -o FILE [--source Platen|ADF|ADFDuplex] [--resolution DPI]
+                 [--color MODE] [--format png|jfif]
+    wsdscan info URL
+    wsdscan demo
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from pathlib import Path
+
+from wsdscan.runtime.errors import WsdScanError
+from wsdscan.runtime.faults import SoapFault
+from wsdscan.runtime.serve import bind_socket, make_server, running
+from wsdscan.runtime.server import SoapApp
+from wsdscan.scanning import COLOR_MODES, FORMATS, SOURCES, PageNamer, ScanError, ScannerInfo, ScannerSession
+
+SCAN_PATH = "/WSDScanner"
+
+
+def _virtual_scanner(args: argparse.Namespace) -> object:
+    from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
+
+    config = VirtualScannerConfig(
+        adf_sheets=args.adf_sheets, duplex=args.duplex, scan_delay=args.scan_delay
+    )
+    return VirtualScanner(config)
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    app = SoapApp(_virtual_scanner(args), path=SCAN_PATH)
+    sock = bind_socket(args.host, args.port)
+    server = make_server(app, log_level=args.log_level)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    # The first line on stdout is the scan service URL (scripts and tests read it).
+    print(f"http://{host}:{sock.getsockname()[1]}{SCAN_PATH}", flush=True)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, lambda: setattr(server, "should_exit", True))
+    await server.serve(sockets=[sock])
+    return 0
+
+
+class _Progress:
+    """A one-line progress display on a terminal; silent otherwise."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, page: int, received: int) -> None:
+        if self.enabled:
+            print(f"\rpage {page}: {received / 1024:10.1f} KiB", end="", file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self.enabled:
+            print(file=sys.stderr)
+
+
+async def _scan(args: argparse.Namespace) -> int:
+    namer = PageNamer(args.output, extension=".jpg" if args.format == "jfif" else ".png")
+    progress = _Progress()
+    async with ScannerSession(args.url) as session:
+        pages = await session.scan(
+            namer,
+            source=args.source,
+            resolution=args.resolution,
+            color=args.color,
+            format=args.format,
+            progress=progress,
+        )
+    progress.done()
+    for page in pages:
+        print(page)
+    return 0
+
+
+def describe(info: ScannerInfo) -> str:
+    """A person-readable summary of a scanner's description, configuration and status."""
+    lines = [f"Scanner: {info.name}"]
+    if info.description is not None:
+        for label, values in (
+            ("Info", info.description.scanner_info),
+            ("Location", info.description.scanner_location),
+        ):
+            for value in values:
+                lines.append(f"{label}: {getattr(value, 'value', value)}")
+    if info.formats:
+        lines.append(f"Formats: {', '.join(info.formats)}")
+    for source in info.sources():
+        resolutions, colors, (width, height) = info.source_capabilities(source)
+        lines.append(
+            f"{source}: {', '.join(map(str, resolutions))} dpi; {', '.join(colors)}; "
+            f"up to {width / 1000:.2f} x {height / 1000:.2f} in"
+        )
+    if info.status is not None:
+        state = getattr(info.status.scanner_state, "value", info.status.scanner_state)
+        reasons = [
+            str(getattr(reason, "value", reason))
+            for reason in getattr(info.status.scanner_state_reasons, "scanner_state_reason", [])
+        ]
+        lines.append(f"State: {state}" + (f" ({', '.join(reasons)})" if reasons else ""))
+    return "\n".join(lines)
+
+
+async def _info(args: argparse.Namespace) -> int:
+    async with ScannerSession(args.url) as session:
+        print(describe(await session.info()))
+    return 0
+
+
+async def _demo(args: argparse.Namespace) -> int:
+    args.adf_sheets, args.duplex, args.scan_delay = 0, False, 0.0
+    async with running(SoapApp(_virtual_scanner(args), path=SCAN_PATH)) as server:
+        url = server.url(SCAN_PATH)
+        print(f"virtual scanner at {url}")
+        async with ScannerSession(url) as session:
+            info = await session.info()
+            print(describe(info))
+            pages = await session.scan(
+                PageNamer(args.output), source="Platen", resolution=100, color="RGB24", format="png"
+            )
+    for page in pages:
+        print(f"scanned {page} ({page.stat().st_size} bytes)")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wsdscan", description="WS-Scan (WSD scanning) tools")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the virtual scanner")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5358, help="0 picks a free port")
+    serve.add_argument("--adf-sheets", type=int, default=0, help="sheets in the feeder")
+    serve.add_argument("--duplex", action="store_true", help="sheets have two sides")
+    serve.add_argument("--scan-delay", type=float, default=0.0, help="seconds per page")
+    serve.add_argument("--log-level", default="warning")
+
+    scan = sub.add_parser("scan", help="scan from a WS-Scan scanner")
+    scan.add_argument("url")
+    scan.add_argument("-o", "--output", required=True, help="file, %%d pattern, or folder")
+    scan.add_argument("--source", choices=SOURCES, default="Platen")
+    scan.add_argument("--resolution", type=int, default=300)
+    scan.add_argument("--color", choices=COLOR_MODES, default="RGB24")
+    scan.add_argument("--format", choices=FORMATS, default="png")
+
+    info = sub.add_parser("info", help="describe a WS-Scan scanner")
+    info.add_argument("url")
+
+    demo = sub.add_parser("demo", help="start a virtual scanner, scan one page from it, stop")
+    demo.add_argument("-o", "--output", default="demo-page.png")
+    return parser
+
+
+COMMANDS = {"serve": _serve, "scan": _scan, "info": _info, "demo": _demo}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return asyncio.run(COMMANDS[args.command](args))
+    except KeyboardInterrupt:
+        return 130
+    except SoapFault as fault:
+        print(f"wsdscan: the scanner answered a fault: {fault}", file=sys.stderr)
+        return 1
+    except (ScanError, WsdScanError, OSError) as exc:
+        print(f"wsdscan: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
