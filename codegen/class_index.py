@@ -74,6 +74,17 @@ def _names_in(annotation: ast.expr) -> tuple[str, ...]:
     return tuple(sorted(names - builtins))
 
 
+def _xml_name(value: ast.expr | None, default: str) -> str:
+    """The ``metadata={"name": ...}`` of a ``field(...)``, else the Python name."""
+    if isinstance(value, ast.Call):
+        for keyword in value.keywords:
+            if keyword.arg == "metadata" and isinstance(keyword.value, ast.Dict):
+                for key, item in zip(keyword.value.keys, keyword.value.values):
+                    if key is not None and _string_constant(key) == "name":
+                        return _string_constant(item) or default
+    return default
+
+
 def _fields(cls: ast.ClassDef) -> tuple[FieldInfo, ...]:
     fields = []
     for stmt in cls.body:
@@ -81,6 +92,7 @@ def _fields(cls: ast.ClassDef) -> tuple[FieldInfo, ...]:
             fields.append(
                 FieldInfo(
                     name=stmt.target.id,
+                    xml_name=_xml_name(stmt.value, stmt.target.id),
                     annotation=ast.unparse(stmt.annotation),
                     required=not _has_default(stmt.value),
                     referenced_names=_names_in(stmt.annotation),

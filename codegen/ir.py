@@ -34,6 +34,7 @@ class FieldInfo:
     """One dataclass field as xsdata wrote it."""
 
     name: str
+    xml_name: str  # the element or attribute name on the wire
     annotation: str
     required: bool
     # Names the annotation refers to (for imports), sorted.
@@ -72,13 +73,22 @@ class Operation:
     response: ClassInfo
     action: str
     response_action: str
-    # The response carries an xop:Include, so its payload travels as an MTOM attachment.
-    attachment: bool
+    # Clark name of the xs:base64Binary element of the response whose content travels as
+    # an MTOM attachment (xop:Include on the wire); None for plain responses.
+    attachment_element: str | None
     documentation: str
 
     @property
     def method(self) -> str:
         return snake_case(self.name)
+
+    @property
+    def attachment(self) -> bool:
+        return self.attachment_element is not None
+
+    @property
+    def attachment_element_literal(self) -> str:
+        return "None" if self.attachment_element is None else f'"{self.attachment_element}"'
 
     @property
     def client_return(self) -> str:

@@ -8,6 +8,8 @@ events. Reading the port type directly keeps all of it, in document order.
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 from .class_index import ClassIndex
@@ -16,7 +18,6 @@ from .ir import ClassInfo, Event, ImportRef, Operation, ServiceModel
 
 WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
 SOAP12_BINDING_NS = "http://schemas.xmlsoap.org/wsdl/soap12/"
-XOP_NS = "http://www.w3.org/2004/08/xop/include"
 # The attribute that carries the WS-Addressing Action on wsdl:input/output: DPWS uses the
 # 2004/08 namespace; the W3C WSDL binding namespaces are accepted too.
 ACTION_ATTRIBUTES = (
@@ -66,22 +67,21 @@ def _message_body(
     raise CodegenError(f"message {message_name!r} is not defined")
 
 
-def _carries_attachment(info: ClassInfo, index: ClassIndex) -> bool:
-    """True if an xop:Include can occur anywhere below this class."""
+def _attachment_element(info: ClassInfo, index: ClassIndex) -> str | None:
+    """The first xs:base64Binary element (a ``bytes`` field) below this class, breadth
+    first: the element whose content MTOM sends as an attachment."""
     seen: set[str] = set()
     pending = [info]
     while pending:
-        current = pending.pop()
+        current = pending.pop(0)
         if current.name in seen:
             continue
         seen.add(current.name)
-        if current.namespace == XOP_NS and current.element_name == "Include":
-            return True
         for field in current.fields:
-            for name in field.referenced_names:
-                if name in index.by_name:
-                    pending.append(index.by_name[name])
-    return False
+            if re.search(r"\bbytes\b", field.annotation):
+                return f"{{{current.namespace}}}{field.xml_name}"
+            pending.extend(index.by_name[n] for n in field.referenced_names if n in index.by_name)
+    return None
 
 
 def _check_soap12_binding(definitions: etree._Element, port_type: str) -> None:
@@ -127,7 +127,7 @@ def build_service_model(documents: tuple[etree._ElementTree, ...], index: ClassI
                 response=response,
                 action=_action(input_, f"operation {name} input"),
                 response_action=_action(output, f"operation {name} output"),
-                attachment=_carries_attachment(response, index),
+                attachment_element=_attachment_element(response, index),
                 documentation=_documentation(op),
             )
         )

@@ -43,7 +43,7 @@ CREATE_SCAN_JOB: Final[Route[CreateScanJobRequest, CreateScanJobResponse]] = Rou
     response_action="http://schemas.microsoft.com/windows/2006/08/wdp/scan/CreateScanJobResponse",
     request_type=CreateScanJobRequest,
     response_type=CreateScanJobResponse,
-    attachment=False,
+    attachment_element=None,
 )
 RETRIEVE_IMAGE: Final[Route[RetrieveImageRequest, RetrieveImageResponse]] = Route(
     operation="RetrieveImage",
@@ -52,7 +52,7 @@ RETRIEVE_IMAGE: Final[Route[RetrieveImageRequest, RetrieveImageResponse]] = Rout
     response_action="http://schemas.microsoft.com/windows/2006/08/wdp/scan/RetrieveImageResponse",
     request_type=RetrieveImageRequest,
     response_type=RetrieveImageResponse,
-    attachment=True,
+    attachment_element="{http://schemas.microsoft.com/windows/2006/08/wdp/scan}ScanData",
 )
 CANCEL_JOB: Final[Route[CancelJobRequest, CancelJobResponse]] = Route(
     operation="CancelJob",
@@ -61,7 +61,7 @@ CANCEL_JOB: Final[Route[CancelJobRequest, CancelJobResponse]] = Route(
     response_action="http://schemas.microsoft.com/windows/2006/08/wdp/scan/CancelJobResponse",
     request_type=CancelJobRequest,
     response_type=CancelJobResponse,
-    attachment=False,
+    attachment_element=None,
 )
 VALIDATE_SCAN_TICKET: Final[
     Route[ValidateScanTicketRequest, ValidateScanTicketResponse]
@@ -72,7 +72,7 @@ VALIDATE_SCAN_TICKET: Final[
     response_action="http://schemas.microsoft.com/windows/2006/08/wdp/scan/ValidateScanTicketResponse",
     request_type=ValidateScanTicketRequest,
     response_type=ValidateScanTicketResponse,
-    attachment=False,
+    attachment_element=None,
 )
 GET_SCANNER_ELEMENTS: Final[
     Route[GetScannerElementsRequest, GetScannerElementsResponse]
@@ -83,7 +83,7 @@ GET_SCANNER_ELEMENTS: Final[
     response_action="http://schemas.microsoft.com/windows/2006/08/wdp/scan/GetScannerElementsResponse",
     request_type=GetScannerElementsRequest,
     response_type=GetScannerElementsResponse,
-    attachment=False,
+    attachment_element=None,
 )
 GET_JOB_ELEMENTS: Final[Route[GetJobElementsRequest, GetJobElementsResponse]] = Route(
     operation="GetJobElements",
@@ -92,7 +92,7 @@ GET_JOB_ELEMENTS: Final[Route[GetJobElementsRequest, GetJobElementsResponse]] = 
     response_action="http://schemas.microsoft.com/windows/2006/08/wdp/scan/GetJobElementsResponse",
     request_type=GetJobElementsRequest,
     response_type=GetJobElementsResponse,
-    attachment=False,
+    attachment_element=None,
 )
 GET_ACTIVE_JOBS: Final[Route[GetActiveJobsRequest, GetActiveJobsResponse]] = Route(
     operation="GetActiveJobs",
@@ -101,7 +101,7 @@ GET_ACTIVE_JOBS: Final[Route[GetActiveJobsRequest, GetActiveJobsResponse]] = Rou
     response_action="http://schemas.microsoft.com/windows/2006/08/wdp/scan/GetActiveJobsResponse",
     request_type=GetActiveJobsRequest,
     response_type=GetActiveJobsResponse,
-    attachment=False,
+    attachment_element=None,
 )
 GET_JOB_HISTORY: Final[Route[GetJobHistoryRequest, GetJobHistoryResponse]] = Route(
     operation="GetJobHistory",
@@ -110,7 +110,7 @@ GET_JOB_HISTORY: Final[Route[GetJobHistoryRequest, GetJobHistoryResponse]] = Rou
     response_action="http://schemas.microsoft.com/windows/2006/08/wdp/scan/GetJobHistoryResponse",
     request_type=GetJobHistoryRequest,
     response_type=GetJobHistoryResponse,
-    attachment=False,
+    attachment_element=None,
 )
 
 ROUTES: Final[Mapping[str, Route[Any, Any]]] = MappingProxyType(

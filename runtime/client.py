@@ -26,7 +26,7 @@ from .envelope import ANONYMOUS, Envelope, build_envelope, parse_envelope
 from .errors import ProtocolError, TransportError, TruncatedAttachmentError
 from .faults import fault_from_element
 from .namespaces import SOAP11_ENV, SOAP_ENV
-from .xmlbind import XOP, bind, to_element
+from .xmlbind import bind, to_element
 
 RequestT = TypeVar("RequestT")
 ResponseT = TypeVar("ResponseT")
@@ -58,8 +58,8 @@ def _bind_response(envelope: Envelope, route: Route[Any, ResponseT]) -> Response
 def _xop_href(envelope: Envelope) -> str | None:
     if envelope.body is None:
         return None
-    include = envelope.body.find(f".//{{{XOP}}}Include")
-    return include.get("href") if include is not None else None
+    hrefs = mtom.detach_includes(envelope.body)
+    return hrefs[0] if hrefs else None
 
 
 class HttpAttachmentResponse:
@@ -228,6 +228,7 @@ class HttpTransport:
             # Some stacks answer MTOM to plain requests (device-quirks #31): read the root.
             try:
                 envelope, _ = await self._open_multipart(response, route)
+                _xop_href(envelope)
             finally:
                 await response.aclose()
         else:

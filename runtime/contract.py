@@ -29,8 +29,13 @@ class Route(Generic[RequestT, ResponseT]):
     response_action: str
     request_type: type[RequestT]
     response_type: type[ResponseT]
-    # The response's payload travels as an MTOM (XOP) attachment.
-    attachment: bool = False
+    # Clark name of the base64Binary element of the response whose content travels as an
+    # MTOM (XOP) attachment; None for a plain response.
+    attachment_element: str | None = None
+
+    @property
+    def attachment(self) -> bool:
+        return self.attachment_element is not None
 
 
 @dataclass(frozen=True)

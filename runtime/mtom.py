@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import unquote
 
+from lxml import etree
+
 from .contract import AttachmentSource
 from .errors import ProtocolError, TruncatedAttachmentError
 
@@ -75,6 +77,24 @@ def content_id(value: str) -> str:
     if value.lower().startswith("cid:"):
         value = value[4:]
     return unquote(value.strip("<>"))
+
+
+# -- XOP --------------------------------------------------------------------------------
+
+XOP_INCLUDE: Final = "{http://www.w3.org/2004/08/xop/include}Include"
+
+
+def detach_includes(root: etree._Element) -> list[str]:
+    """XOP decoding for a streaming reader: remove every ``xop:Include`` from the SOAP
+    part and return their hrefs in document order. The referenced parts are streamed
+    separately instead of being inlined, so the base64Binary fields stay empty."""
+    hrefs = []
+    for include in list(root.iter(XOP_INCLUDE)):
+        hrefs.append(include.get("href", ""))
+        parent = include.getparent()
+        if parent is not None:
+            parent.remove(include)
+    return hrefs
 
 
 # -- writing ------------------------------------------------------------------------------

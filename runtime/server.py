@@ -165,8 +165,14 @@ class SoapApp:
     ) -> None:
         frame = mtom.MtomEnvelope.new()
         body_element = to_element(reply.body)
-        for include in body_element.iter(f"{{{XOP}}}Include"):
-            include.set("href", f"cid:{frame.attachment_id}")
+        carriers = list(body_element.iter(route.attachment_element or ""))
+        if len(carriers) != 1:
+            log.error("%s: expected one <%s> in the reply", route.method, route.attachment_element)
+            await _fault(send, ServerFault(), relates_to)
+            return
+        # XOP: the base64 content is replaced by a reference to the attachment part.
+        carriers[0].text = None
+        etree.SubElement(carriers[0], f"{{{XOP}}}Include", href=f"cid:{frame.attachment_id}")
         soap_xml = build_envelope(
             body_element, action=route.response_action, to=ANONYMOUS, relates_to=relates_to or ""
         )

@@ -18,6 +18,7 @@ from wsdscan.generated.models.scan import (
 )
 from wsdscan.runtime import faults
 from wsdscan.runtime.envelope import parse_envelope
+from wsdscan.runtime.mtom import detach_includes
 from wsdscan.runtime.xmlbind import bind, canonicalize, parse_xml
 
 SCAN_NS = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
@@ -72,6 +73,8 @@ def test_capture_parses_into_generated_classes(path: Path) -> None:
     else:
         assert action in RESPONSES, action
         expected = RESPONSES[action]
+    if content_type.lower().startswith("multipart/"):
+        assert detach_includes(envelope.body), "an MTOM reply references its attachment"
     message = bind(envelope.body, expected)
     assert isinstance(message, expected)
     # Round trip: what we parsed is not empty where the wire had content.

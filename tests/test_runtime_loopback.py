@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from lxml import etree
 
 from wsdscan.generated import ScannerServiceBase, ScannerServiceClient
 from wsdscan.generated.models.scan import (
@@ -19,9 +20,7 @@ from wsdscan.generated.models.scan import (
     GetActiveJobsResponse,
     RetrieveImageRequest,
     RetrieveImageResponse,
-    ScanData,
 )
-from wsdscan.generated.models.xop import Include
 from wsdscan.runtime import faults
 from wsdscan.runtime.client import HttpTransport
 from wsdscan.runtime.contract import AttachmentReply, RequestContext
@@ -49,7 +48,7 @@ class TestService(ScannerServiceBase):
         self, request: RetrieveImageRequest, context: RequestContext
     ) -> AttachmentReply[RetrieveImageResponse]:
         size = request.job_id
-        body = RetrieveImageResponse(scan_data=ScanData(include=Include(href="cid:x")))
+        body = RetrieveImageResponse(scan_data=b"")
         payload = _payload(size)
         if request.job_token == "chunks":
 
@@ -195,8 +194,11 @@ async def test_truncated_attachment_leaves_no_file(tmp_path: Path) -> None:
         from wsdscan.runtime.xmlbind import to_element
 
         frame = MtomEnvelope.new()
+        body = to_element(RetrieveImageResponse(scan_data=b""))
+        include = etree.SubElement(body[0], "{http://www.w3.org/2004/08/xop/include}Include")
+        include.set("href", f"cid:{frame.attachment_id}")
         xml = build_envelope(
-            to_element(RetrieveImageResponse(scan_data=ScanData(include=Include(href=f"cid:{frame.attachment_id}")))),
+            body,
             action=f"{SCAN_NS}/RetrieveImageResponse",
             relates_to="urn:x",
         )

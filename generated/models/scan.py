@@ -8,8 +8,6 @@ from xml.etree.ElementTree import QName
 
 from xsdata.models.datatype import XmlDateTime
 
-from .xop import Include
-
 __NAMESPACE__ = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
 
 
@@ -840,6 +838,25 @@ class RequestedElements:
                 "wants data for (namespace-qualified element name)."
             ),
         },
+    )
+
+
+@dataclass(kw_only=True)
+class RetrieveImageResponse:
+    """
+    The required RetrieveImageResponse operation element returns the scan data to
+    the client.
+    """
+
+    class Meta:
+        namespace = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
+
+    scan_data: bytes = field(
+        metadata={
+            "name": "ScanData",
+            "type": "Element",
+            "format": "base64",
+        }
     )
 
 
@@ -2340,22 +2357,6 @@ class ScalingRangeSupported:
 
 
 @dataclass(kw_only=True)
-class ScanData:
-    """
-    The required ScanData element contains the binary data that represents the
-    scanned image.
-    """
-
-    include: Include = field(
-        metadata={
-            "name": "Include",
-            "type": "Element",
-            "namespace": "http://www.w3.org/2004/08/xop/include",
-        }
-    )
-
-
-@dataclass(kw_only=True)
 class ScanDestinations:
     """
     A collection of all of the scan destinations that a client wants to register
@@ -2973,24 +2974,6 @@ class PlatenResolutions:
             "name": "Heights",
             "type": "Element",
             "namespace": "http://schemas.microsoft.com/windows/2006/08/wdp/scan",
-        }
-    )
-
-
-@dataclass(kw_only=True)
-class RetrieveImageResponse:
-    """
-    The required RetrieveImageResponse operation element returns the scan data to
-    the client.
-    """
-
-    class Meta:
-        namespace = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
-
-    scan_data: ScanData = field(
-        metadata={
-            "name": "ScanData",
-            "type": "Element",
         }
     )
 

@@ -1,0 +1,201 @@
+"""The job table: active jobs, ended jobs (bounded history) and the ADF feeder.
+
+Not thread-safe and not locked by itself: the scanner serializes access with its
+``asyncio.Lock`` (every method here is synchronous and quick).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from wsdscan.generated.models.scan import (
+    DocumentFinalParameters,
+    JobStateKnownValue,
+    JobStateReasonKnownValue,
+    ScanTicket,
+)
+
+from .images import Side
+from .ticket import ScanSettings
+
+ENDED_STATES = frozenset(
+    {
+        JobStateKnownValue.COMPLETED,
+        JobStateKnownValue.CANCELED,
+        JobStateKnownValue.ABORTED,
+    }
+)
+
+
+@dataclass
+class Job:
+    """One scan job and its progress."""
+
+    job_id: int
+    token: str
+    ticket: ScanTicket
+    settings: ScanSettings
+    final_parameters: DocumentFinalParameters
+    created: datetime
+    last_activity: float
+    """Clock time of the last request that touched the job."""
+    adjusted: bool = False
+    """The service changed the ticket (the job completes WithWarnings)."""
+    state: JobStateKnownValue = JobStateKnownValue.PENDING
+    reasons: list[JobStateReasonKnownValue] = field(
+        default_factory=lambda: [JobStateReasonKnownValue.NONE]
+    )
+    completed: datetime | None = None
+    scans_completed: int = 0
+    """Images delivered."""
+    images_reserved: int = 0
+    """Images handed to a RetrieveImage (delivered or being produced)."""
+    sheet: int = 0
+    """The sheet being scanned (1-based; 0 before the first)."""
+    back_pending: bool = False
+    """The current sheet's back side is still to be scanned (duplex)."""
+    in_flight: int = 0
+    """RetrieveImage requests producing an image right now."""
+    documents: list[str] = field(default_factory=list)
+    """DocumentName of each delivered image."""
+
+    @property
+    def ended(self) -> bool:
+        return self.state in ENDED_STATES
+
+    @property
+    def name(self) -> str:
+        return self.ticket.job_description.job_name
+
+    @property
+    def user(self) -> str:
+        return self.ticket.job_description.job_originating_user_name
+
+    def limit_reached(self) -> bool:
+        """Every image the ticket asked for has been handed out."""
+        if self.settings.source == "Platen":
+            return self.images_reserved >= 1
+        wanted = self.settings.images_to_transfer
+        return wanted > 0 and self.images_reserved >= wanted
+
+
+class JobTable:
+    """Active jobs by JobId, the most recent ended jobs and the ADF feeder."""
+
+    def __init__(
+        self,
+        *,
+        first_job_id: int = 1,
+        history_size: int = 20,
+        adf_sheets: int = 0,
+        clock: Callable[[], float],
+    ) -> None:
+        self._next_id = first_job_id
+        self._active: dict[int, Job] = {}
+        self._history: deque[Job] = deque(maxlen=history_size)
+        self.adf_sheets = adf_sheets
+        """Sheets left in the feeder."""
+        self.clock = clock
+
+    def __iter__(self) -> Iterator[Job]:
+        return iter(self._active.values())
+
+    @property
+    def active(self) -> list[Job]:
+        return list(self._active.values())
+
+    @property
+    def history(self) -> list[Job]:
+        """Ended jobs, oldest first."""
+        return list(self._history)
+
+    def create(
+        self,
+        ticket: ScanTicket,
+        settings: ScanSettings,
+        final_parameters: DocumentFinalParameters,
+        *,
+        adjusted: bool,
+    ) -> Job:
+        job = Job(
+            job_id=self._next_id,
+            token=secrets.token_urlsafe(24),
+            ticket=ticket,
+            settings=settings,
+            final_parameters=final_parameters,
+            created=datetime.now(UTC),
+            last_activity=self.clock(),
+            adjusted=adjusted,
+        )
+        self._next_id += 1
+        self._active[job.job_id] = job
+        return job
+
+    def get(self, job_id: int) -> Job | None:
+        """The job, active or remembered in the history."""
+        job = self._active.get(job_id)
+        if job is not None:
+            return job
+        return next((j for j in self._history if j.job_id == job_id), None)
+
+    def end(
+        self,
+        job: Job,
+        state: JobStateKnownValue,
+        reason: JobStateReasonKnownValue = JobStateReasonKnownValue.NONE,
+    ) -> None:
+        """Move an active job to the history in its final state."""
+        if job.ended:
+            return
+        job.state = state
+        job.reasons = [reason]
+        job.completed = datetime.now(UTC)
+        self._active.pop(job.job_id, None)
+        self._history.append(job)
+
+    def complete(self, job: Job) -> None:
+        reason = (
+            JobStateReasonKnownValue.JOB_COMPLETED_WITH_WARNINGS
+            if job.adjusted
+            else JobStateReasonKnownValue.NONE
+        )
+        self.end(job, JobStateKnownValue.COMPLETED, reason)
+
+    def expire(self, timeout: float) -> list[Job]:
+        """Abort (JobTimedOut) every active job idle for longer than ``timeout``."""
+        now = self.clock()
+        expired = [
+            job
+            for job in self._active.values()
+            if job.in_flight == 0 and now - job.last_activity > timeout
+        ]
+        for job in expired:
+            self.end(
+                job, JobStateKnownValue.ABORTED, JobStateReasonKnownValue.JOB_TIMED_OUT
+            )
+        return expired
+
+    def next_side(self, job: Job) -> tuple[int, Side] | None:
+        """Reserve the next image of ``job``: (sheet, side), or ``None`` when there is
+        none (ticket satisfied, or ADF feeder empty). Takes sheets from the feeder."""
+        if job.limit_reached():
+            return None
+        if job.settings.source == "Platen":
+            job.sheet = 1
+            side: Side = "front"
+        elif job.back_pending:
+            job.back_pending = False
+            side = "back"
+        else:
+            if self.adf_sheets <= 0:
+                return None
+            self.adf_sheets -= 1
+            job.sheet += 1
+            job.back_pending = job.settings.duplex
+            side = "front"
+        job.images_reserved += 1
+        return job.sheet, side
