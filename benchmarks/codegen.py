@@ -31,7 +31,9 @@ def main() -> int:
             generate(DEFAULT_SCHEMA, Path(tmp) / "generated")
             times.append(time.perf_counter() - started)
     best, median = min(times), statistics.median(times)
-    print(f"runs={args.runs} best={best:.2f}s median={median:.2f}s target<{TARGET_SECONDS:.0f}s")
+    print(
+        f"runs={args.runs} best={best:.2f}s median={median:.2f}s target<{TARGET_SECONDS:.0f}s"
+    )
     print(f"codegen: median_s={median:.2f} target_met={median < TARGET_SECONDS}")
     return 0 if median < TARGET_SECONDS else 1
 

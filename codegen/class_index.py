@@ -45,7 +45,9 @@ def _meta(cls: ast.ClassDef) -> dict[str, str]:
         if isinstance(item, ast.ClassDef) and item.name == "Meta":
             values = {}
             for stmt in item.body:
-                if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name):
+                if isinstance(stmt, ast.Assign) and isinstance(
+                    stmt.targets[0], ast.Name
+                ):
                     value = _string_constant(stmt.value)
                     if value is not None:
                         values[stmt.targets[0].id] = value
@@ -70,7 +72,17 @@ def _names_in(annotation: ast.expr) -> tuple[str, ...]:
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             # A string annotation (forward reference): index the names inside it.
             names.update(_names_in(ast.parse(node.value, mode="eval").body))
-    builtins = {"list", "dict", "str", "int", "bool", "float", "bytes", "object", "tuple"}
+    builtins = {
+        "list",
+        "dict",
+        "str",
+        "int",
+        "bool",
+        "float",
+        "bytes",
+        "object",
+        "tuple",
+    }
     return tuple(sorted(names - builtins))
 
 
@@ -79,7 +91,9 @@ def _xml_name(value: ast.expr | None, default: str) -> str:
     if isinstance(value, ast.Call):
         for keyword in value.keywords:
             if keyword.arg == "metadata" and isinstance(keyword.value, ast.Dict):
-                for key, item in zip(keyword.value.keys, keyword.value.values):
+                for key, item in zip(
+                    keyword.value.keys, keyword.value.values, strict=True
+                ):
                     if key is not None and _string_constant(key) == "name":
                         return _string_constant(item) or default
     return default

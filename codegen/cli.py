@@ -22,8 +22,12 @@ def _parser() -> argparse.ArgumentParser:
         ("check", "exit 1 and list the files that differ from a fresh run"),
     ):
         cmd = sub.add_parser(name, help=help_text)
-        cmd.add_argument("--schema", type=Path, default=DEFAULT_SCHEMA, help="schema directory")
-        cmd.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
+        cmd.add_argument(
+            "--schema", type=Path, default=DEFAULT_SCHEMA, help="schema directory"
+        )
+        cmd.add_argument(
+            "--out", type=Path, default=DEFAULT_OUT, help="output directory"
+        )
     return parser
 
 
@@ -48,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     if diff.clean:
         print(f"wsdscan-codegen: {args.out} is up to date")
         return 0
-    print(f"wsdscan-codegen: {args.out} differs from the schema; run `wsdscan-codegen generate`")
+    print(
+        f"wsdscan-codegen: {args.out} differs from the schema; run `wsdscan-codegen generate`"
+    )
     for line in diff.lines():
         print(f"  {line}")
     return 1

@@ -95,7 +95,9 @@ def generate_dataclass_modules(
         )
         if result.returncode != 0:
             detail = (result.stderr or result.stdout).strip().splitlines()[-5:]
-            raise CodegenError("xsdata could not generate the dataclasses: " + " | ".join(detail))
+            raise CodegenError(
+                "xsdata could not generate the dataclasses: " + " | ".join(detail)
+            )
         out = Path(tmp) / _SCRATCH_PACKAGE
         generated = {
             path.relative_to(out).as_posix(): path.read_text(encoding="utf-8")

@@ -88,7 +88,11 @@ class Operation:
 
     @property
     def attachment_element_literal(self) -> str:
-        return "None" if self.attachment_element is None else f'"{self.attachment_element}"'
+        return (
+            "None"
+            if self.attachment_element is None
+            else f'"{self.attachment_element}"'
+        )
 
     @property
     def client_return(self) -> str:

@@ -25,7 +25,9 @@ def build(schema_dir: Path = DEFAULT_SCHEMA) -> dict[str, str]:
     return render(service, modules)
 
 
-def generate(schema_dir: Path = DEFAULT_SCHEMA, out_dir: Path = DEFAULT_OUT) -> TreeDiff:
+def generate(
+    schema_dir: Path = DEFAULT_SCHEMA, out_dir: Path = DEFAULT_OUT
+) -> TreeDiff:
     """Regenerate ``out_dir`` from ``schema_dir``; return what changed."""
     return write(build(schema_dir), out_dir)
 

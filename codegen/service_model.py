@@ -49,7 +49,10 @@ def _documentation(element: etree._Element) -> str:
 
 
 def _message_body(
-    definitions: etree._Element, message_ref: str, ref_owner: etree._Element, index: ClassIndex
+    definitions: etree._Element,
+    message_ref: str,
+    ref_owner: etree._Element,
+    index: ClassIndex,
 ) -> ClassInfo:
     _, message_name = _qname(ref_owner, message_ref)
     for message in definitions.iterfind(f"{{{WSDL_NS}}}message"):
@@ -80,19 +83,28 @@ def _attachment_element(info: ClassInfo, index: ClassIndex) -> str | None:
         for field in current.fields:
             if re.search(r"\bbytes\b", field.annotation):
                 return f"{{{current.namespace}}}{field.xml_name}"
-            pending.extend(index.by_name[n] for n in field.referenced_names if n in index.by_name)
+            pending.extend(
+                index.by_name[n] for n in field.referenced_names if n in index.by_name
+            )
     return None
 
 
 def _check_soap12_binding(definitions: etree._Element, port_type: str) -> None:
     for binding in definitions.iterfind(f"{{{WSDL_NS}}}binding"):
         _, type_name = _qname(binding, binding.get("type", ""))
-        if type_name == port_type and binding.find(f"{{{SOAP12_BINDING_NS}}}binding") is not None:
+        if (
+            type_name == port_type
+            and binding.find(f"{{{SOAP12_BINDING_NS}}}binding") is not None
+        ):
             return
-    raise CodegenError(f"port type {port_type}: no SOAP 1.2 binding (only SOAP 1.2 is supported)")
+    raise CodegenError(
+        f"port type {port_type}: no SOAP 1.2 binding (only SOAP 1.2 is supported)"
+    )
 
 
-def build_service_model(documents: tuple[etree._ElementTree, ...], index: ClassIndex) -> ServiceModel:
+def build_service_model(
+    documents: tuple[etree._ElementTree, ...], index: ClassIndex
+) -> ServiceModel:
     """Join the WSDL port type with the generated classes."""
     port_types = [
         (doc.getroot(), port_type)
@@ -100,7 +112,9 @@ def build_service_model(documents: tuple[etree._ElementTree, ...], index: ClassI
         for port_type in doc.getroot().iterfind(f"{{{WSDL_NS}}}portType")
     ]
     if len(port_types) != 1:
-        raise CodegenError(f"expected exactly one wsdl:portType, found {len(port_types)}")
+        raise CodegenError(
+            f"expected exactly one wsdl:portType, found {len(port_types)}"
+        )
     definitions, port_type = port_types[0]
     port_name = port_type.get("name", "")
     _check_soap12_binding(definitions, port_name)
@@ -112,11 +126,18 @@ def build_service_model(documents: tuple[etree._ElementTree, ...], index: ClassI
         input_ = op.find(f"{{{WSDL_NS}}}input")
         output = op.find(f"{{{WSDL_NS}}}output")
         if output is None:
-            raise CodegenError(f"operation {name}: one-way operations are not supported")
+            raise CodegenError(
+                f"operation {name}: one-way operations are not supported"
+            )
         response = _message_body(definitions, output.get("message", ""), output, index)
         if input_ is None:
             events.append(
-                Event(name, response, _action(output, f"operation {name} output"), _documentation(op))
+                Event(
+                    name,
+                    response,
+                    _action(output, f"operation {name} output"),
+                    _documentation(op),
+                )
             )
             continue
         request = _message_body(definitions, input_.get("message", ""), input_, index)
@@ -142,12 +163,16 @@ def build_service_model(documents: tuple[etree._ElementTree, ...], index: ClassI
             for name in field.referenced_names:
                 ref = index.import_for(name)
                 if ref is None:
-                    raise CodegenError(f"{operation.request.name}.{field.name}: unknown type {name}")
+                    raise CodegenError(
+                        f"{operation.request.name}.{field.name}: unknown type {name}"
+                    )
                 keyword_imports.add(ref)
     return ServiceModel(
         port_type=port_name,
         namespace=definitions.get("targetNamespace", ""),
         operations=tuple(operations),
         events=tuple(events),
-        keyword_imports=tuple(sorted(keyword_imports, key=lambda r: (r.module, r.name))),
+        keyword_imports=tuple(
+            sorted(keyword_imports, key=lambda r: (r.module, r.name))
+        ),
     )

@@ -51,7 +51,9 @@ def _bind_response(envelope: Envelope, route: Route[Any, ResponseT]) -> Response
     expected = route.response_type.__name__
     got = etree.QName(envelope.body).localname
     if got != expected:
-        raise ProtocolError(f"{route.operation}: expected <{expected}> in the Body, got <{got}>")
+        raise ProtocolError(
+            f"{route.operation}: expected <{expected}> in the Body, got <{got}>"
+        )
     return bind(envelope.body, route.response_type)
 
 
@@ -98,7 +100,9 @@ class HttpAttachmentResponse:
             async for chunk in self._chunks:
                 yield chunk
         except httpx.HTTPError as exc:
-            raise TruncatedAttachmentError(f"attachment transfer failed: {exc}") from exc
+            raise TruncatedAttachmentError(
+                f"attachment transfer failed: {exc}"
+            ) from exc
         finally:
             await self.aclose()
 
@@ -106,12 +110,16 @@ class HttpAttachmentResponse:
         """The whole attachment in memory (use ``save`` or ``aiter_bytes`` for large ones)."""
         return b"".join([chunk async for chunk in self.aiter_bytes()])
 
-    async def save(self, path: str | Path, progress: Callable[[int], None] | None = None) -> int:
+    async def save(
+        self, path: str | Path, progress: Callable[[int], None] | None = None
+    ) -> int:
         """Write the attachment to ``path`` atomically: a temporary file next to it is
         renamed only after the closing boundary arrived. ``progress`` gets the byte count
         so far after each chunk. Returns the byte count."""
         target = Path(path)
-        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        fd, temporary = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".part", dir=target.parent
+        )
         size = 0
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -168,16 +176,23 @@ class HttpTransport:
 
     async def _send(self, route: Route[Any, Any], request: Any) -> httpx.Response:
         http_request = self._client.build_request(
-            "POST", self.url, content=self._request_bytes(route, request), headers=self._headers()
+            "POST",
+            self.url,
+            content=self._request_bytes(route, request),
+            headers=self._headers(),
         )
         try:
             return await self._client.send(http_request, stream=True)
         except httpx.TimeoutException as exc:
-            raise TransportError(f"{route.operation}: timed out talking to {self.url}") from exc
+            raise TransportError(
+                f"{route.operation}: timed out talking to {self.url}"
+            ) from exc
         except httpx.HTTPError as exc:
             raise TransportError(f"{route.operation}: {self.url}: {exc}") from exc
 
-    async def _read_plain(self, response: httpx.Response, route: Route[Any, Any]) -> bytes:
+    async def _read_plain(
+        self, response: httpx.Response, route: Route[Any, Any]
+    ) -> bytes:
         data = bytearray()
         try:
             async for chunk in response.aiter_bytes():
@@ -185,7 +200,9 @@ class HttpTransport:
                 if len(data) > MAX_SOAP_RESPONSE:
                     raise ProtocolError(f"{route.operation}: SOAP response too large")
         except httpx.HTTPError as exc:
-            raise TransportError(f"{route.operation}: reading the response failed: {exc}") from exc
+            raise TransportError(
+                f"{route.operation}: reading the response failed: {exc}"
+            ) from exc
         finally:
             await response.aclose()
         return bytes(data)
@@ -193,7 +210,9 @@ class HttpTransport:
     async def _open_multipart(
         self, response: httpx.Response, route: Route[Any, Any]
     ) -> tuple[Envelope, mtom.MultipartReader]:
-        media, params = mtom.parse_content_type(response.headers.get("content-type", ""))
+        media, params = mtom.parse_content_type(
+            response.headers.get("content-type", "")
+        )
         reader = mtom.MultipartReader(response.aiter_raw(), params.get("boundary", ""))
         root = await reader.next_part()
         if root is None:
@@ -201,7 +220,12 @@ class HttpTransport:
         envelope = parse_envelope(await mtom.read_all(root.body, mtom.MAX_ROOT_PART))
         return envelope, reader
 
-    def _check_status(self, response: httpx.Response, envelope: Envelope | None, route: Route[Any, Any]) -> None:
+    def _check_status(
+        self,
+        response: httpx.Response,
+        envelope: Envelope | None,
+        route: Route[Any, Any],
+    ) -> None:
         if envelope is not None:
             _raise_if_fault(envelope)
         if response.status_code >= 300:
@@ -210,18 +234,23 @@ class HttpTransport:
                 status=response.status_code,
             )
 
-    async def _envelope(self, response: httpx.Response, route: Route[Any, Any]) -> Envelope:
+    async def _envelope(
+        self, response: httpx.Response, route: Route[Any, Any]
+    ) -> Envelope:
         data = await self._read_plain(response, route)
         try:
             return parse_envelope(data)
         except ProtocolError:
             if response.status_code >= 300:
                 raise TransportError(
-                    f"{route.operation}: HTTP {response.status_code}", status=response.status_code
+                    f"{route.operation}: HTTP {response.status_code}",
+                    status=response.status_code,
                 ) from None
             raise
 
-    async def invoke(self, route: Route[RequestT, ResponseT], request: RequestT) -> ResponseT:
+    async def invoke(
+        self, route: Route[RequestT, ResponseT], request: RequestT
+    ) -> ResponseT:
         response = await self._send(route, request)
         media, _ = mtom.parse_content_type(response.headers.get("content-type", ""))
         if media.startswith("multipart/"):
@@ -244,7 +273,9 @@ class HttpTransport:
         if not media.startswith("multipart/"):
             envelope = await self._envelope(response, route)
             self._check_status(response, envelope, route)
-            raise ProtocolError(f"{route.operation}: expected an MTOM (multipart) response")
+            raise ProtocolError(
+                f"{route.operation}: expected an MTOM (multipart) response"
+            )
         try:
             envelope, reader = await self._open_multipart(response, route)
             self._check_status(response, envelope, route)

@@ -78,7 +78,9 @@ class AttachmentResponse(Protocol[BodyT_co]):
 
     async def read(self) -> bytes: ...
 
-    async def save(self, path: str | Path, progress: Callable[[int], None] | None = None) -> int: ...
+    async def save(
+        self, path: str | Path, progress: Callable[[int], None] | None = None
+    ) -> int: ...
 
     async def aclose(self) -> None: ...
 
@@ -86,7 +88,9 @@ class AttachmentResponse(Protocol[BodyT_co]):
 class ClientTransport(Protocol):
     """What a generated client stub sends through (``wsdscan.runtime.client`` implements it)."""
 
-    async def invoke(self, route: Route[RequestT, ResponseT], request: RequestT) -> ResponseT:
+    async def invoke(
+        self, route: Route[RequestT, ResponseT], request: RequestT
+    ) -> ResponseT:
         """Send ``request`` with the route's Action; return the parsed response body.
 
         Raises a ``SoapFault`` subclass for a SOAP fault."""

@@ -22,6 +22,7 @@ from .xmlbind import WIRE_PREFIXES, WSE, XmlInputError, canonicalize, parse_xml
 ANONYMOUS: Final = "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
 _UNDERSTOOD_NAMESPACES: Final = frozenset({WSA, WSE})
 _TRUE: Final = frozenset({"1", "true"})
+_DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8"?>'
 
 
 def new_message_id() -> str:
@@ -116,13 +117,17 @@ def read_envelope(root: etree._Element) -> Envelope:
         raise VersionMismatch(f"unknown SOAP envelope namespace {tag.namespace}")
     soap_ns = tag.namespace
     header = root.find(f"{{{soap_ns}}}Header")
-    headers = [h for h in header if isinstance(h.tag, str)] if header is not None else []
+    headers = (
+        [h for h in header if isinstance(h.tag, str)] if header is not None else []
+    )
     _check_must_understand(headers, soap_ns)
     body = root.find(f"{{{soap_ns}}}Body")
     if body is None:
         raise XmlInputError("SOAP Envelope without a Body")
     children = [child for child in body if isinstance(child.tag, str)]
-    return Envelope(soap_ns, _read_addressing(headers), headers, children[0] if children else None)
+    return Envelope(
+        soap_ns, _read_addressing(headers), headers, children[0] if children else None
+    )
 
 
 def parse_envelope(data: bytes) -> Envelope:
@@ -130,7 +135,9 @@ def parse_envelope(data: bytes) -> Envelope:
     return read_envelope(parse_xml(data))
 
 
-def _sub(parent: etree._Element, namespace: str, local: str, text: str) -> etree._Element:
+def _sub(
+    parent: etree._Element, namespace: str, local: str, text: str
+) -> etree._Element:
     element = etree.SubElement(parent, f"{{{namespace}}}{local}")
     element.text = text
     return element
@@ -170,4 +177,5 @@ def build_envelope(
     body_element = etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body")
     if body is not None:
         body_element.append(body)
-    return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+    # The declaration as Windows writes it: double quotes, no newline before the root.
+    return _DECLARATION + etree.tostring(envelope, encoding="UTF-8")

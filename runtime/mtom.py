@@ -152,7 +152,9 @@ def attachment_size(content: AttachmentSource, declared: int | None) -> int | No
     return None
 
 
-def mtom_length(frame: MtomEnvelope, soap_xml: bytes, attachment_type: str, size: int | None) -> int | None:
+def mtom_length(
+    frame: MtomEnvelope, soap_xml: bytes, attachment_type: str, size: int | None
+) -> int | None:
     if size is None:
         return None
     return len(frame.head(soap_xml, attachment_type)) + size + len(frame.tail())
@@ -183,7 +185,10 @@ async def iter_source(content: AttachmentSource) -> AsyncIterator[bytes]:
 
 
 async def mtom_stream(
-    frame: MtomEnvelope, soap_xml: bytes, content: AttachmentSource, attachment_type: str
+    frame: MtomEnvelope,
+    soap_xml: bytes,
+    content: AttachmentSource,
+    attachment_type: str,
 ) -> AsyncIterator[bytes]:
     """The whole multipart/related body, streamed."""
     yield frame.head(soap_xml, attachment_type)
@@ -252,7 +257,9 @@ class MultipartReader:
             if len(self._buffer) > MAX_HEADER_BLOCK:
                 raise ProtocolError("multipart delimiter line too long")
             if not await self._fill():
-                raise TruncatedAttachmentError("multipart body ended inside a delimiter line")
+                raise TruncatedAttachmentError(
+                    "multipart body ended inside a delimiter line"
+                )
 
     async def _start(self) -> None:
         while True:
@@ -283,7 +290,9 @@ class MultipartReader:
             if len(self._buffer) > MAX_HEADER_BLOCK:
                 raise ProtocolError("multipart part headers too long")
             if not await self._fill():
-                raise TruncatedAttachmentError("multipart body ended inside part headers")
+                raise TruncatedAttachmentError(
+                    "multipart body ended inside part headers"
+                )
 
     async def _body(self) -> AsyncIterator[bytes]:
         delimiter = self._delimiter
@@ -338,5 +347,7 @@ async def read_all(stream: AsyncIterator[bytes], limit: int) -> bytes:
     async for chunk in stream:
         data += chunk
         if len(data) > limit:
-            raise ProtocolError(f"MIME part larger than {limit} bytes where XML was expected")
+            raise ProtocolError(
+                f"MIME part larger than {limit} bytes where XML was expected"
+            )
     return bytes(data)

@@ -37,7 +37,9 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def make_server(app: Any, *, log_level: str = "warning", timeout_keep_alive: int = 5) -> uvicorn.Server:
+def make_server(
+    app: Any, *, log_level: str = "warning", timeout_keep_alive: int = 5
+) -> uvicorn.Server:
     config = uvicorn.Config(
         app,
         log_level=log_level,
@@ -50,7 +52,9 @@ def make_server(app: Any, *, log_level: str = "warning", timeout_keep_alive: int
 
 
 @contextlib.asynccontextmanager
-async def running(app: Any, host: str = "127.0.0.1", port: int = 0, **options: Any) -> AsyncIterator[RunningServer]:
+async def running(
+    app: Any, host: str = "127.0.0.1", port: int = 0, **options: Any
+) -> AsyncIterator[RunningServer]:
     """Serve ``app`` in this event loop for the duration of the ``async with``."""
     sock = bind_socket(host, port)
     server = make_server(app, **options)

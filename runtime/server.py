@@ -63,13 +63,21 @@ class RequestRejected(Exception):
 class SoapApp:
     """ASGI app serving one SOAP service at ``path``."""
 
-    def __init__(self, service: Any, *, path: str = "/WSDScanner", limits: ServerLimits | None = None) -> None:
+    def __init__(
+        self,
+        service: Any,
+        *,
+        path: str = "/WSDScanner",
+        limits: ServerLimits | None = None,
+    ) -> None:
         routes: Mapping[str, Route[Any, Any]] = service.routes
         self.service = service
         self.path = path
         self.limits = limits or ServerLimits()
         self.routes = dict(routes)
-        self._by_body = {route.request_type.__name__: route for route in routes.values()}
+        self._by_body = {
+            route.request_type.__name__: route for route in routes.values()
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -81,14 +89,21 @@ class SoapApp:
             await _plain(send, 404, b"not found")
             return
         if scope["method"] != "POST":
-            await _plain(send, 405, b"WS-Scan endpoint: POST SOAP 1.2 here", [(b"allow", b"POST")])
+            await _plain(
+                send,
+                405,
+                b"WS-Scan endpoint: POST SOAP 1.2 here",
+                [(b"allow", b"POST")],
+            )
             return
         relates_to = None
         try:
             headers = _headers(scope)
             media, _ = mtom.parse_content_type(headers.get("content-type", ""))
             if media not in _ACCEPTED_MEDIA:
-                raise RequestRejected(InvalidArgs(f"unsupported Content-Type {media or '(none)'}"))
+                raise RequestRejected(
+                    InvalidArgs(f"unsupported Content-Type {media or '(none)'}")
+                )
             data = await self._body(receive)
             envelope = _parse(data)
             relates_to = envelope.addressing.message_id
@@ -132,7 +147,9 @@ class SoapApp:
                 raise RequestRejected(InvalidArgs("client disconnected"))
             chunks += message.get("body", b"")
             if len(chunks) > self.limits.max_body:
-                raise RequestRejected(InvalidArgs(f"request body over {self.limits.max_body} bytes"))
+                raise RequestRejected(
+                    InvalidArgs(f"request body over {self.limits.max_body} bytes")
+                )
             if not message.get("more_body"):
                 return bytes(chunks)
 
@@ -147,34 +164,61 @@ class SoapApp:
             route = self._by_body.get(etree.QName(envelope.body).localname)
             if route is not None:
                 return route
-        raise RequestRejected(ActionNotSupported("no wsa:Action and no known Body element"))
+        raise RequestRejected(
+            ActionNotSupported("no wsa:Action and no known Body element")
+        )
 
-    async def _reply(self, send: Send, route: Route[Any, Any], result: Any, relates_to: str | None) -> None:
+    async def _reply(
+        self, send: Send, route: Route[Any, Any], result: Any, relates_to: str | None
+    ) -> None:
         if isinstance(result, AttachmentReply):
             await self._reply_mtom(send, route, result, relates_to)
             return
         if not isinstance(result, route.response_type):
-            log.error("%s returned %s, not %s", route.method, type(result).__name__, route.response_type.__name__)
+            log.error(
+                "%s returned %s, not %s",
+                route.method,
+                type(result).__name__,
+                route.response_type.__name__,
+            )
             await _fault(send, ServerFault(), relates_to)
             return
-        body = build_envelope(to_element(result), action=route.response_action, to=ANONYMOUS, relates_to=relates_to or "")
+        body = build_envelope(
+            to_element(result),
+            action=route.response_action,
+            to=ANONYMOUS,
+            relates_to=relates_to or "",
+        )
         await _respond(send, 200, SOAP_CONTENT_TYPE, body)
 
     async def _reply_mtom(
-        self, send: Send, route: Route[Any, Any], reply: AttachmentReply[Any], relates_to: str | None
+        self,
+        send: Send,
+        route: Route[Any, Any],
+        reply: AttachmentReply[Any],
+        relates_to: str | None,
     ) -> None:
         frame = mtom.MtomEnvelope.new()
         body_element = to_element(reply.body)
         carriers = list(body_element.iter(route.attachment_element or ""))
         if len(carriers) != 1:
-            log.error("%s: expected one <%s> in the reply", route.method, route.attachment_element)
+            log.error(
+                "%s: expected one <%s> in the reply",
+                route.method,
+                route.attachment_element,
+            )
             await _fault(send, ServerFault(), relates_to)
             return
         # XOP: the base64 content is replaced by a reference to the attachment part.
         carriers[0].text = None
-        etree.SubElement(carriers[0], f"{{{XOP}}}Include", href=f"cid:{frame.attachment_id}")
+        etree.SubElement(
+            carriers[0], f"{{{XOP}}}Include", href=f"cid:{frame.attachment_id}"
+        )
         soap_xml = build_envelope(
-            body_element, action=route.response_action, to=ANONYMOUS, relates_to=relates_to or ""
+            body_element,
+            action=route.response_action,
+            to=ANONYMOUS,
+            relates_to=relates_to or "",
         )
         size = mtom.attachment_size(reply.content, reply.size)
         length = mtom.mtom_length(frame, soap_xml, reply.content_type, size)
@@ -182,13 +226,18 @@ class SoapApp:
         if length is not None:
             headers.append((b"content-length", str(length).encode()))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        async for chunk in mtom.mtom_stream(frame, soap_xml, reply.content, reply.content_type):
+        async for chunk in mtom.mtom_stream(
+            frame, soap_xml, reply.content, reply.content_type
+        ):
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def _headers(scope: Scope) -> dict[str, str]:
-    return {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+    return {
+        name.decode("latin-1").lower(): value.decode("latin-1")
+        for name, value in scope["headers"]
+    }
 
 
 def _parse(data: bytes) -> Envelope:
@@ -205,7 +254,9 @@ def _bind_request(envelope: Envelope, route: Route[Any, Any]) -> Any:
     expected = route.request_type.__name__
     if body is None or etree.QName(body).localname != expected:
         got = etree.QName(body).localname if body is not None else "nothing"
-        raise RequestRejected(InvalidArgs(f"{route.action} needs <{expected}> in the Body, got <{got}>"))
+        raise RequestRejected(
+            InvalidArgs(f"{route.action} needs <{expected}> in the Body, got <{got}>")
+        )
     try:
         return bind(body, route.request_type)
     except XmlInputError as exc:
@@ -213,7 +264,12 @@ def _bind_request(envelope: Envelope, route: Route[Any, Any]) -> Any:
 
 
 async def _fault(send: Send, fault: SoapFault, relates_to: str | None) -> None:
-    body = build_envelope(fault_to_element(fault), action=WSA_FAULT_ACTION, to=ANONYMOUS, relates_to=relates_to or "")
+    body = build_envelope(
+        fault_to_element(fault),
+        action=WSA_FAULT_ACTION,
+        to=ANONYMOUS,
+        relates_to=relates_to or "",
+    )
     await _respond(send, fault.http_status, SOAP_CONTENT_TYPE, body)
 
 
@@ -222,13 +278,21 @@ async def _respond(send: Send, status: int, content_type: str, body: bytes) -> N
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())],
+            "headers": [
+                (b"content-type", content_type.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-async def _plain(send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None) -> None:
-    headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())] + (extra or [])
+async def _plain(
+    send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    headers = [
+        (b"content-type", b"text/plain"),
+        (b"content-length", str(len(body)).encode()),
+    ] + (extra or [])
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .contract import AttachmentResponse
 
@@ -28,7 +28,9 @@ class SyncRunner:
 
     def __init__(self) -> None:
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="wsdscan-sync", daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="wsdscan-sync", daemon=True
+        )
         self._thread.start()
         self._closers: list[Callable[[], Coroutine[Any, Any, None]]] = []
 
@@ -78,7 +80,9 @@ class SyncAttachmentResponse(Generic[BodyT]):
     def content_type(self) -> str:
         return self._response.content_type
 
-    def save(self, path: str | Path, progress: Callable[[int], None] | None = None) -> int:
+    def save(
+        self, path: str | Path, progress: Callable[[int], None] | None = None
+    ) -> int:
         """Write the attachment atomically (see the async ``save``)."""
         return self._runner.run(self._response.save(path, progress))
 

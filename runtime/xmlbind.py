@@ -79,7 +79,9 @@ def parse_xml(data: bytes) -> etree._Element:
         raise XmlInputError(f"not well-formed XML: {exc}") from exc
     docinfo: Any = root.docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
-        raise XmlInputError("XML with a document type declaration (DTD) is not accepted")
+        raise XmlInputError(
+            "XML with a document type declaration (DTD) is not accepted"
+        )
     return root.getroot()
 
 
@@ -113,7 +115,10 @@ def _copy(element: etree._Element, parent: etree._Element | None) -> etree._Elem
         if not name.startswith("{") and name in _QUALIFIED_SCAN_ATTRIBUTES:
             name = f"{{{WSCN}}}{name}"
         name = _rename(name)
-        if name.startswith(f"{{{WSCN}}}") and name[len(WSCN) + 2 :] in _UNQUALIFIED_SCAN_ATTRIBUTES:
+        if (
+            name.startswith(f"{{{WSCN}}}")
+            and name[len(WSCN) + 2 :] in _UNQUALIFIED_SCAN_ATTRIBUTES
+        ):
             name = name[len(WSCN) + 2 :]
         attrib[name] = value
     tag = _rename(element.tag)
@@ -137,7 +142,10 @@ def _fix_attribute_qualification(root: etree._Element) -> None:
         for key in [str(k) for k in element.attrib.keys()]:
             if key in _QUALIFIED_SCAN_ATTRIBUTES:
                 element.set(f"{{{WSCN}}}{key}", str(element.attrib.pop(key)))
-            elif key.startswith(f"{{{WSCN}}}") and key[len(WSCN) + 2 :] in _UNQUALIFIED_SCAN_ATTRIBUTES:
+            elif (
+                key.startswith(f"{{{WSCN}}}")
+                and key[len(WSCN) + 2 :] in _UNQUALIFIED_SCAN_ATTRIBUTES
+            ):
                 element.set(key[len(WSCN) + 2 :], str(element.attrib.pop(key)))
 
 
@@ -158,7 +166,9 @@ def bind(element: etree._Element, cls: type[T]) -> T:
 
     The element is consumed: xsdata clears elements as it binds them (bounded memory),
     so read anything else you need from it first."""
-    parser = XmlParser(config=_PARSER_CONFIG, context=_CONTEXT, handler=LxmlEventHandler)
+    parser = XmlParser(
+        config=_PARSER_CONFIG, context=_CONTEXT, handler=LxmlEventHandler
+    )
     try:
         return parser.parse(element, cls)
     except (ParserError, TypeError, ValueError) as exc:

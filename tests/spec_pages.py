@@ -56,7 +56,11 @@ def element_pages() -> tuple[ElementPage, ...]:
         text = path.read_text(encoding="utf-8")
         title = next((line for line in text.splitlines() if line.startswith("# ")), "")
         name = _element_name(title)
-        if name is None or "## Child elements" not in text and "## Parent elements" not in text:
+        if (
+            name is None
+            or "## Child elements" not in text
+            and "## Parent elements" not in text
+        ):
             continue
         attributes = tuple(
             m.group("name")

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from wsdscan.codegen import CodegenError, build, check, generate
 from wsdscan.codegen.ir import snake_case
 from wsdscan.codegen.pipeline import DEFAULT_OUT, DEFAULT_SCHEMA
@@ -28,9 +27,9 @@ def test_two_runs_are_byte_identical(fresh_tree: dict[str, str]) -> None:
 
 def test_committed_generated_tree_is_up_to_date() -> None:
     diff = check(DEFAULT_SCHEMA, DEFAULT_OUT)
-    assert diff.clean, "generated/ is stale; run wsdscan-codegen generate:\n" + "\n".join(
-        diff.lines()
-    )
+    assert (
+        diff.clean
+    ), "generated/ is stale; run wsdscan-codegen generate:\n" + "\n".join(diff.lines())
 
 
 def test_output_has_no_timestamps_and_is_lf_only(fresh_tree: dict[str, str]) -> None:
@@ -133,7 +132,9 @@ def test_missing_message_element_is_a_clear_error(tmp_path: Path) -> None:
     schema = tmp_path / "schema"
     shutil.copytree(DEFAULT_SCHEMA, schema)
     wsdl = schema / "wsdl" / "scan.wsdl"
-    wsdl.write_text(wsdl.read_text().replace(":CancelJobRequest\"", ":NoSuchRequest\"", 1))
+    wsdl.write_text(
+        wsdl.read_text().replace(':CancelJobRequest"', ':NoSuchRequest"', 1)
+    )
     with pytest.raises(CodegenError, match="NoSuchRequest"):
         build(schema)
 
@@ -152,7 +153,10 @@ def test_invalid_xsd_is_a_clear_error(tmp_path: Path) -> None:
         ("CreateScanJob", "create_scan_job"),
         ("ADFSupportsDuplex", "adf_supports_duplex"),
         ("GetJobElements", "get_job_elements"),
-        ("ScannerStatusConditionClearedEvent", "scanner_status_condition_cleared_event"),
+        (
+            "ScannerStatusConditionClearedEvent",
+            "scanner_status_condition_cleared_event",
+        ),
     ],
 )
 def test_snake_case(name: str, expected: str) -> None:

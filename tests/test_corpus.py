@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from spec_pages import CORPUS_DIR
 from wsdscan.generated import EVENT_ROUTES, ROUTES
 from wsdscan.generated.models.eventing import SubscribeResponse
@@ -57,7 +56,9 @@ SOAP_CAPTURES = sorted(
 )
 
 
-@pytest.mark.parametrize("path", SOAP_CAPTURES, ids=lambda p: str(p.relative_to(CAPTURES)))
+@pytest.mark.parametrize(
+    "path", SOAP_CAPTURES, ids=lambda p: str(p.relative_to(CAPTURES))
+)
 def test_capture_parses_into_generated_classes(path: Path) -> None:
     content_type, body = _http_body(path)
     envelope = parse_envelope(_soap_part(content_type, body))
@@ -66,7 +67,9 @@ def test_capture_parses_into_generated_classes(path: Path) -> None:
     assert envelope.body is not None
     if action == faults.WSA_FAULT_ACTION:
         fault = faults.fault_from_element(envelope.body)
-        assert type(fault) is not faults.SoapFault, "a documented subcode maps to its class"
+        assert (
+            type(fault) is not faults.SoapFault
+        ), "a documented subcode maps to its class"
         return
     if action in ROUTES:
         expected = ROUTES[action].request_type
@@ -84,7 +87,9 @@ def test_capture_parses_into_generated_classes(path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def kyocera() -> GetScannerElementsResponse:
-    data = (CORPUS_DIR / "go-mfp-kyocera-m2040dn" / "GetScannerElementsResponse.xml").read_bytes()
+    data = (
+        CORPUS_DIR / "go-mfp-kyocera-m2040dn" / "GetScannerElementsResponse.xml"
+    ).read_bytes()
     envelope = parse_envelope(data)
     assert envelope.addressing.action == f"{SCAN_NS}/GetScannerElementsResponse"
     assert envelope.body is not None
@@ -98,7 +103,10 @@ def _value(item: object) -> str:
 
 def test_kyocera_element_data_sections(kyocera: GetScannerElementsResponse) -> None:
     data = kyocera.scanner_elements.element_data
-    names = [item.name.text if hasattr(item.name, "text") else str(item.name) for item in data]
+    names = [
+        item.name.text if hasattr(item.name, "text") else str(item.name)
+        for item in data
+    ]
     assert names == [
         f"{{{SCAN_NS}}}ScannerDescription",
         f"{{{SCAN_NS}}}ScannerConfiguration",
@@ -107,13 +115,17 @@ def test_kyocera_element_data_sections(kyocera: GetScannerElementsResponse) -> N
     assert all(item.valid is True for item in data)
 
 
-def test_kyocera_scanner_configuration_values(kyocera: GetScannerElementsResponse) -> None:
+def test_kyocera_scanner_configuration_values(
+    kyocera: GetScannerElementsResponse,
+) -> None:
     configuration = next(
         item.scanner_configuration
         for item in kyocera.scanner_elements.element_data
         if item.scanner_configuration is not None
     )
-    formats = [_value(f) for f in configuration.device_settings.formats_supported.format_value]
+    formats = [
+        _value(f) for f in configuration.device_settings.formats_supported.format_value
+    ]
     assert len(formats) == 8
     assert {"jfif", "pdf-a", "exif", "xps"} <= set(formats)
     adf = configuration.adf
@@ -127,7 +139,9 @@ def test_kyocera_scanner_configuration_values(kyocera: GetScannerElementsRespons
     assert "300" in widths and "600" in widths
 
 
-def test_kyocera_description_and_default_ticket(kyocera: GetScannerElementsResponse) -> None:
+def test_kyocera_description_and_default_ticket(
+    kyocera: GetScannerElementsResponse,
+) -> None:
     items = kyocera.scanner_elements.element_data
     description = next(i.scanner_description for i in items if i.scanner_description)
     assert "Scanning System" in [_value(v) for v in description.scanner_info]
@@ -149,10 +163,20 @@ def test_unknown_values_and_vendor_elements_are_not_fatal() -> None:
 
 
 def test_epson_scan_available_event_parses() -> None:
-    path = CORPUS_DIR / "occino-wsd-scan-receiver-epson-et2750" / "ScanAvailableEvent.handmade.xml"
+    path = (
+        CORPUS_DIR
+        / "occino-wsd-scan-receiver-epson-et2750"
+        / "ScanAvailableEvent.handmade.xml"
+    )
     root = canonicalize(parse_xml(path.read_bytes()))
-    body = root if root.tag.endswith("ScanAvailableEvent") else next(
-        e for e in root.iter() if isinstance(e.tag, str) and e.tag.endswith("ScanAvailableEvent")
+    body = (
+        root
+        if root.tag.endswith("ScanAvailableEvent")
+        else next(
+            e
+            for e in root.iter()
+            if isinstance(e.tag, str) and e.tag.endswith("ScanAvailableEvent")
+        )
     )
     assert body.tag == f"{{{SCAN_NS}}}ScanAvailableEvent"
     event = bind(body, EVENT_ROUTES[f"{SCAN_NS}/ScanAvailableEvent"].body_type)
@@ -161,15 +185,25 @@ def test_epson_scan_available_event_parses() -> None:
 
 
 def test_epson_subscribe_response_carries_destination_tokens() -> None:
-    path = CORPUS_DIR / "occino-wsd-scan-receiver-epson-et2750" / "SubscribeResponse.handmade.xml"
+    path = (
+        CORPUS_DIR
+        / "occino-wsd-scan-receiver-epson-et2750"
+        / "SubscribeResponse.handmade.xml"
+    )
     root = canonicalize(parse_xml(path.read_bytes()))
     body = next(
-        e for e in root.iter() if isinstance(e.tag, str) and e.tag.endswith("}SubscribeResponse")
+        e
+        for e in root.iter()
+        if isinstance(e.tag, str) and e.tag.endswith("}SubscribeResponse")
     )
     response = bind(body, SubscribeResponse)
-    assert response.subscription_manager.address.value == "http://192.0.2.21:80/WDP/SCAN"
+    assert (
+        response.subscription_manager.address.value == "http://192.0.2.21:80/WDP/SCAN"
+    )
     # The WS-Scan extension inside the eventing wildcard binds to our generated class.
-    extensions = [e for e in response.other_element if isinstance(e, DestinationResponses)]
+    extensions = [
+        e for e in response.other_element if isinstance(e, DestinationResponses)
+    ]
     assert len(extensions) == 1
     tokens = [r.destination_token for r in extensions[0].destination_response]
     assert tokens == ["token"]

@@ -7,7 +7,7 @@ import inspect
 from typing import Any
 
 import pytest
-
+from ws_scan_names import EVENTS, OPERATIONS, SCAN_NS
 from wsdscan.generated import (
     EVENT_ROUTES,
     ROUTES,
@@ -20,27 +20,6 @@ from wsdscan.generated import (
 from wsdscan.generated.models import scan
 from wsdscan.runtime.contract import EventRoute, RequestContext, Route
 from wsdscan.runtime.faults import ActionNotSupported
-
-SCAN_NS = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
-OPERATIONS = [
-    "CreateScanJob",
-    "RetrieveImage",
-    "CancelJob",
-    "ValidateScanTicket",
-    "GetScannerElements",
-    "GetJobElements",
-    "GetActiveJobs",
-    "GetJobHistory",
-]
-EVENTS = [
-    "ScanAvailableEvent",
-    "JobStatusEvent",
-    "JobEndStateEvent",
-    "ScannerElementsChangeEvent",
-    "ScannerStatusSummaryEvent",
-    "ScannerStatusConditionEvent",
-    "ScannerStatusConditionClearedEvent",
-]
 
 
 class FakeTransport:
@@ -115,7 +94,9 @@ async def test_missing_required_field_is_a_type_error() -> None:
 async def test_attachment_operation_uses_the_attachment_path() -> None:
     transport = FakeTransport()
     result = await ScannerServiceClient(transport).retrieve_image(
-        job_id=1, job_token="t", document_description=scan.DocumentDescription(document_name="a")
+        job_id=1,
+        job_token="t",
+        document_description=scan.DocumentDescription(document_name="a"),
     )
     assert result == ("attachment", "RetrieveImage")
 
@@ -126,18 +107,29 @@ async def test_server_base_answers_action_not_supported(operation: str) -> None:
     context = RequestContext(action=route.action)
     with pytest.raises(ActionNotSupported) as raised:
         await getattr(ScannerServiceBase(), route.method)(object(), context)
-    assert route.action.encode() in __import__("lxml.etree").etree.tostring(raised.value.detail)
+    assert route.action.encode() in __import__("lxml.etree").etree.tostring(
+        raised.value.detail
+    )
 
 
 async def test_overridden_method_is_used_and_others_still_fault() -> None:
     class Service(ScannerServiceBase):
-        async def cancel_job(self, request: scan.CancelJobRequest, context: RequestContext) -> scan.CancelJobResponse:
+        async def cancel_job(
+            self, request: scan.CancelJobRequest, context: RequestContext
+        ) -> scan.CancelJobResponse:
             return scan.CancelJobResponse()
 
     service = Service()
-    assert await service.cancel_job(scan.CancelJobRequest(job_id=1), RequestContext(action="a")) == scan.CancelJobResponse()
+    assert (
+        await service.cancel_job(
+            scan.CancelJobRequest(job_id=1), RequestContext(action="a")
+        )
+        == scan.CancelJobResponse()
+    )
     with pytest.raises(ActionNotSupported):
-        await service.get_active_jobs(scan.GetActiveJobsRequest(), RequestContext(action="b"))
+        await service.get_active_jobs(
+            scan.GetActiveJobsRequest(), RequestContext(action="b")
+        )
 
 
 async def test_event_sink_defaults_ignore_and_overrides_receive() -> None:
@@ -149,7 +141,9 @@ async def test_event_sink_defaults_ignore_and_overrides_receive() -> None:
 
     sink = Sink()
     event = scan.ScanAvailableEvent(client_context="c", scan_identifier="s")
-    await getattr(sink, EVENT_ROUTES[f"{SCAN_NS}/ScanAvailableEvent"].sink_method)(event)
+    await getattr(sink, EVENT_ROUTES[f"{SCAN_NS}/ScanAvailableEvent"].sink_method)(
+        event
+    )
     assert received == [event]
     for route in EVENT_ROUTES.values():
         if route.event != "ScanAvailableEvent":
@@ -168,4 +162,6 @@ async def test_emitter_publishes_with_the_event_route() -> None:
     await emitter.emit_scan_available(event)
     assert published == [(routes.SCAN_AVAILABLE_EVENT, event)]
     for route in EVENT_ROUTES.values():
-        assert callable(getattr(emitter, "emit_" + route.sink_method.removeprefix("on_")))
+        assert callable(
+            getattr(emitter, "emit_" + route.sink_method.removeprefix("on_"))
+        )

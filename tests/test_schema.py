@@ -6,34 +6,15 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-
+from ws_scan_names import EVENTS, OPERATIONS, SCAN_NS
 from wsdscan.codegen.load import load
 from wsdscan.codegen.pipeline import DEFAULT_SCHEMA
 
-SCAN_NS = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
-OPERATIONS = {
-    "CreateScanJob",
-    "RetrieveImage",
-    "CancelJob",
-    "ValidateScanTicket",
-    "GetScannerElements",
-    "GetJobElements",
-    "GetActiveJobs",
-    "GetJobHistory",
-}
-EVENTS = {
-    "ScanAvailableEvent",
-    "JobStatusEvent",
-    "JobEndStateEvent",
-    "ScannerElementsChangeEvent",
-    "ScannerStatusSummaryEvent",
-    "ScannerStatusConditionEvent",
-    "ScannerStatusConditionClearedEvent",
-}
-
 
 @pytest.mark.parametrize(
-    "path", load(DEFAULT_SCHEMA).xsd_files, ids=lambda p: str(p.relative_to(DEFAULT_SCHEMA))
+    "path",
+    load(DEFAULT_SCHEMA).xsd_files,
+    ids=lambda p: str(p.relative_to(DEFAULT_SCHEMA)),
 )
 def test_lxml_loads_every_entry_schema(path: Path) -> None:
     """Every entry schema (section files load through scan.xsd, which includes them)."""
@@ -59,11 +40,13 @@ def test_lxml_schema_validates_a_real_client_request() -> None:
 
 
 def test_zeep_loads_the_wsdl_and_lists_the_operations() -> None:
-    zeep = pytest.importorskip("zeep", reason="zeep is a test dependency (pip install .[test])")
+    zeep = pytest.importorskip(
+        "zeep", reason="zeep is a test dependency (pip install .[test])"
+    )
     client = zeep.Client(str(DEFAULT_SCHEMA / "wsdl" / "scan.wsdl"))
     binding = client.wsdl.bindings[f"{{{SCAN_NS}}}ScannerServiceBinding"]
     names = set(binding._operations)
-    assert OPERATIONS <= names
+    assert set(OPERATIONS) <= names
     # Every request-response operation has both messages, with our element bodies.
     for name in OPERATIONS:
         operation = binding.get(name)
@@ -77,9 +60,13 @@ def test_wsdl_port_type_has_operations_and_events_with_device_actions() -> None:
     tree = etree.parse(str(DEFAULT_SCHEMA / "wsdl" / "scan.wsdl"))
     actions = {}
     for op in tree.iterfind(f"{{{wsdl_ns}}}portType/{{{wsdl_ns}}}operation"):
-        messages = [child for child in op if child.tag in {f"{{{wsdl_ns}}}input", f"{{{wsdl_ns}}}output"}]
+        messages = [
+            child
+            for child in op
+            if child.tag in {f"{{{wsdl_ns}}}input", f"{{{wsdl_ns}}}output"}
+        ]
         actions[op.get("name")] = [m.get(wsa) for m in messages]
-    assert set(actions) == OPERATIONS | EVENTS
+    assert set(actions) == set(OPERATIONS) | set(EVENTS)
     for name in OPERATIONS:
         assert actions[name] == [f"{SCAN_NS}/{name}", f"{SCAN_NS}/{name}Response"]
     for name in EVENTS:

@@ -19,7 +19,7 @@ are disambiguated through the page's parent pages: only the fields of that name 
 classes bound to the parent pages count.
 
 Deliberate departures of the schema from a page are in ``EXCEPTIONS``, each with the reason and
-the ``schema/sources/*.md`` note that records it. An exception that stops being needed fails
+the ``schema/SOURCES.md`` note that records it. An exception that stops being needed fails
 the test, so the list stays small and true.
 """
 
@@ -44,7 +44,7 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     # adfresolutions.md's child table links height.md/width.md, but its own remarks ("list all
     # possible widths ... within the Widths child element"), the scannerelementschangeevent.md
     # example, the Kyocera device and every capture use Widths/Heights, like Platen- and
-    # FilmResolutions (schema/sources/scanner.md, departure 3).
+    # FilmResolutions (schema/SOURCES.md, scanner.xsd, departure 3).
     ("adfresolutions", "child:Height"): "ADFResolutions holds Heights, not Height",
     ("adfresolutions", "child:Width"): "ADFResolutions holds Widths, not Width",
 }

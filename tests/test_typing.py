@@ -17,7 +17,9 @@ LAYOUT = {"runtime": "runtime", "generated": "generated", "codegen": "codegen"}
 
 
 def test_mypy_strict(tmp_path: Path) -> None:
-    pytest.importorskip("mypy", reason="mypy is a test dependency (pip install .[test])")
+    pytest.importorskip(
+        "mypy", reason="mypy is a test dependency (pip install .[test])"
+    )
     package = tmp_path / "wsdscan"
     package.mkdir()
     for name, folder in LAYOUT.items():

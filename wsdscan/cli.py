@@ -14,13 +14,20 @@ import asyncio
 import contextlib
 import signal
 import sys
-from pathlib import Path
 
 from wsdscan.runtime.errors import WsdScanError
 from wsdscan.runtime.faults import SoapFault
 from wsdscan.runtime.serve import bind_socket, make_server, running
 from wsdscan.runtime.server import SoapApp
-from wsdscan.scanning import COLOR_MODES, FORMATS, SOURCES, PageNamer, ScanError, ScannerInfo, ScannerSession
+from wsdscan.scanning import (
+    COLOR_MODES,
+    FORMATS,
+    SOURCES,
+    PageNamer,
+    ScanError,
+    ScannerInfo,
+    ScannerSession,
+)
 
 SCAN_PATH = "/WSDScanner"
 
@@ -44,7 +51,9 @@ async def _serve(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signum, lambda: setattr(server, "should_exit", True))
+            loop.add_signal_handler(
+                signum, lambda: setattr(server, "should_exit", True)
+            )
     await server.serve(sockets=[sock])
     return 0
 
@@ -57,7 +66,12 @@ class _Progress:
 
     def __call__(self, page: int, received: int) -> None:
         if self.enabled:
-            print(f"\rpage {page}: {received / 1024:10.1f} KiB", end="", file=sys.stderr, flush=True)
+            print(
+                f"\rpage {page}: {received / 1024:10.1f} KiB",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def done(self) -> None:
         if self.enabled:
@@ -65,7 +79,9 @@ class _Progress:
 
 
 async def _scan(args: argparse.Namespace) -> int:
-    namer = PageNamer(args.output, extension=".jpg" if args.format == "jfif" else ".png")
+    namer = PageNamer(
+        args.output, extension=".jpg" if args.format == "jfif" else ".png"
+    )
     progress = _Progress()
     async with ScannerSession(args.url) as session:
         pages = await session.scan(
@@ -104,9 +120,13 @@ def describe(info: ScannerInfo) -> str:
         state = getattr(info.status.scanner_state, "value", info.status.scanner_state)
         reasons = [
             str(getattr(reason, "value", reason))
-            for reason in getattr(info.status.scanner_state_reasons, "scanner_state_reason", [])
+            for reason in getattr(
+                info.status.scanner_state_reasons, "scanner_state_reason", []
+            )
         ]
-        lines.append(f"State: {state}" + (f" ({', '.join(reasons)})" if reasons else ""))
+        lines.append(
+            f"State: {state}" + (f" ({', '.join(reasons)})" if reasons else "")
+        )
     return "\n".join(lines)
 
 
@@ -125,7 +145,11 @@ async def _demo(args: argparse.Namespace) -> int:
             info = await session.info()
             print(describe(info))
             pages = await session.scan(
-                PageNamer(args.output), source="Platen", resolution=100, color="RGB24", format="png"
+                PageNamer(args.output),
+                source="Platen",
+                resolution=100,
+                color="RGB24",
+                format="png",
             )
     for page in pages:
         print(f"scanned {page} ({page.stat().st_size} bytes)")
@@ -133,20 +157,26 @@ async def _demo(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wsdscan", description="WS-Scan (WSD scanning) tools")
+    parser = argparse.ArgumentParser(
+        prog="wsdscan", description="WS-Scan (WSD scanning) tools"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the virtual scanner")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=5358, help="0 picks a free port")
-    serve.add_argument("--adf-sheets", type=int, default=0, help="sheets in the feeder")
+    serve.add_argument(
+        "--adf-sheets", type=int, default=5, help="sheets in the feeder (default 5)"
+    )
     serve.add_argument("--duplex", action="store_true", help="sheets have two sides")
     serve.add_argument("--scan-delay", type=float, default=0.0, help="seconds per page")
     serve.add_argument("--log-level", default="warning")
 
     scan = sub.add_parser("scan", help="scan from a WS-Scan scanner")
     scan.add_argument("url")
-    scan.add_argument("-o", "--output", required=True, help="file, %%d pattern, or folder")
+    scan.add_argument(
+        "-o", "--output", required=True, help="file, %%d pattern, or folder"
+    )
     scan.add_argument("--source", choices=SOURCES, default="Platen")
     scan.add_argument("--resolution", type=int, default=300)
     scan.add_argument("--color", choices=COLOR_MODES, default="RGB24")
@@ -155,7 +185,9 @@ def _parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="describe a WS-Scan scanner")
     info.add_argument("url")
 
-    demo = sub.add_parser("demo", help="start a virtual scanner, scan one page from it, stop")
+    demo = sub.add_parser(
+        "demo", help="start a virtual scanner, scan one page from it, stop"
+    )
     demo.add_argument("-o", "--output", default="demo-page.png")
     return parser
 

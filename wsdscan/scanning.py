@@ -11,12 +11,14 @@ from __future__ import annotations
 import getpass
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Final
 from xml.etree.ElementTree import QName
 
 from wsdscan.generated import ScannerServiceClient
+from wsdscan.generated.models.scan import ColorProcessing as ColorProcessingElement
 from wsdscan.generated.models.scan import (
     DocumentDescription,
     DocumentParameters,
@@ -32,20 +34,22 @@ from wsdscan.generated.models.scan import (
     MediaSides,
     RequestedElements,
     Resolution,
+    ScannerConfiguration,
+    ScannerDescription,
+    ScannerStatus,
     ScanRegion,
     ScanRegionHeight,
     ScanRegionWidth,
     ScanRegionXOffset,
     ScanRegionYOffset,
-    ScannerConfiguration,
-    ScannerDescription,
-    ScannerStatus,
     ScanTicket,
     Width,
 )
-from wsdscan.generated.models.scan import ColorProcessing as ColorProcessingElement
 from wsdscan.runtime.client import HttpTransport
-from wsdscan.runtime.faults import ClientErrorJobIdNotFound, ClientErrorNoImagesAvailable
+from wsdscan.runtime.faults import (
+    ClientErrorJobIdNotFound,
+    ClientErrorNoImagesAvailable,
+)
 
 SCAN_NS: Final = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
 SOURCES: Final = ("Platen", "ADF", "ADFDuplex")
@@ -93,7 +97,9 @@ class ScannerInfo:
                 found.append("ADFDuplex")
         return found
 
-    def source_capabilities(self, source: str) -> tuple[list[int], list[str], tuple[int, int]]:
+    def source_capabilities(
+        self, source: str
+    ) -> tuple[list[int], list[str], tuple[int, int]]:
         """(resolutions, colour modes, (max width, max height) in 1/1000 inch)."""
         configuration = self.configuration
         if configuration is None:
@@ -111,23 +117,33 @@ class ScannerInfo:
             if source == "ADFDuplex" and not configuration.adf.adf_supports_duplex:
                 raise ScanError("the ADF does not scan duplex")
         else:
-            raise ScanError(f"the scanner has no {source} (it has: {', '.join(self.sources())})")
+            raise ScanError(
+                f"the scanner has no {source} (it has: {', '.join(self.sources())})"
+            )
         return (
             sorted(int(_text(w)) for w in resolutions),
             [_text(c) for c in colors],
             (size.width.value, size.height.value),
         )
 
-    def ticket(self, *, source: str, resolution: int, color: str, format: str) -> ScanTicket:
+    def ticket(
+        self, *, source: str, resolution: int, color: str, format: str
+    ) -> ScanTicket:
         """A ticket for the whole scan area of ``source``, checked against what the
         scanner says it supports."""
         resolutions, colors, (width, height) = self.source_capabilities(source)
         if resolution not in resolutions:
-            raise ScanError(f"{resolution} dpi is not supported on {source} ({resolutions})")
+            raise ScanError(
+                f"{resolution} dpi is not supported on {source} ({resolutions})"
+            )
         if color not in colors:
-            raise ScanError(f"colour mode {color} is not supported on {source} ({colors})")
+            raise ScanError(
+                f"colour mode {color} is not supported on {source} ({colors})"
+            )
         if self.formats and format not in self.formats:
-            raise ScanError(f"format {format} is not supported ({', '.join(self.formats)})")
+            raise ScanError(
+                f"format {format} is not supported ({', '.join(self.formats)})"
+            )
         region = ScanRegion(
             scan_region_x_offset=ScanRegionXOffset(value=0),
             scan_region_y_offset=ScanRegionYOffset(value=0),
@@ -139,28 +155,42 @@ class ScannerInfo:
             return (
                 region,
                 ColorProcessingElement(value=color),
-                Resolution(width=Width(value=resolution), height=Height(value=resolution)),
+                Resolution(
+                    width=Width(value=resolution), height=Height(value=resolution)
+                ),
             )
 
         front_region, front_color, front_resolution = side()
         back = None
         if source == "ADFDuplex":
             back_region, back_color, back_resolution = side()
-            back = MediaBack(scan_region=back_region, color_processing=back_color, resolution=back_resolution)
+            back = MediaBack(
+                scan_region=back_region,
+                color_processing=back_color,
+                resolution=back_resolution,
+            )
         return ScanTicket(
             job_description=JobDescription(
-                job_name="wsdscan", job_originating_user_name=_user(), job_information="wsdscan"
+                job_name="wsdscan",
+                job_originating_user_name=_user(),
+                job_information="wsdscan",
             ),
             document_parameters=DocumentParameters(
                 format=Format(value=format),
-                images_to_transfer=ImagesToTransfer(value=1 if source == "Platen" else 0),
+                images_to_transfer=ImagesToTransfer(
+                    value=1 if source == "Platen" else 0
+                ),
                 input_source=InputSource(value=source),
                 input_size=InputSize(
-                    input_media_size=InputMediaSize(width=Width(value=width), height=Height(value=height))
+                    input_media_size=InputMediaSize(
+                        width=Width(value=width), height=Height(value=height)
+                    )
                 ),
                 media_sides=MediaSides(
                     media_front=MediaFront(
-                        scan_region=front_region, color_processing=front_color, resolution=front_resolution
+                        scan_region=front_region,
+                        color_processing=front_color,
+                        resolution=front_resolution,
                     ),
                     media_back=back,
                 ),
@@ -177,7 +207,8 @@ def _user() -> str:
 
 class PageNamer:
     """File names for scanned pages: ``page%d.png`` / ``page{page}.png`` patterns, a
-    folder (``folder/page-001.png``), or a plain file (page 1; then ``name-002.png``)."""
+    folder (``folder/page-001.png``), or a plain file (page 1; then ``name-002.png``).
+    """
 
     def __init__(self, target: str | Path, extension: str = ".png") -> None:
         self.target = str(target)
@@ -203,12 +234,19 @@ class ScannerSession:
     """A scanner at one URL: the generated client plus the scanning workflow."""
 
     def __init__(self, url: str, *, transport: HttpTransport | None = None) -> None:
+        # A transport passed in belongs to the caller and stays open after the session.
+        self._owns_transport = transport is None
         self.transport = transport or HttpTransport(url)
         self.client = ScannerServiceClient(self.transport)
 
     async def info(self) -> ScannerInfo:
-        names = [QName(SCAN_NS, n) for n in ("ScannerDescription", "ScannerConfiguration", "ScannerStatus")]
-        response = await self.client.get_scanner_elements(requested_elements=RequestedElements(name=names))
+        names = [
+            QName(SCAN_NS, n)
+            for n in ("ScannerDescription", "ScannerConfiguration", "ScannerStatus")
+        ]
+        response = await self.client.get_scanner_elements(
+            requested_elements=RequestedElements(name=names)
+        )
         description = configuration = status = None
         for data in response.scanner_elements.element_data:
             description = description or data.scanner_description
@@ -228,7 +266,9 @@ class ScannerSession:
     ) -> list[Path]:
         """Run one scan job and save every page; returns the files written."""
         info = await self.info()
-        ticket = info.ticket(source=source, resolution=resolution, color=color, format=format)
+        ticket = info.ticket(
+            source=source, resolution=resolution, color=color, format=format
+        )
         job = await self.client.create_scan_job(scan_ticket=ticket)
         pages: list[Path] = []
         while True:
@@ -236,7 +276,9 @@ class ScannerSession:
                 result = await self.client.retrieve_image(
                     job_id=job.job_id,
                     job_token=job.job_token,
-                    document_description=DocumentDescription(document_name=f"IMAGE{len(pages):03d}"),
+                    document_description=DocumentDescription(
+                        document_name=f"IMAGE{len(pages):03d}"
+                    ),
                 )
             except (ClientErrorNoImagesAvailable, ClientErrorJobIdNotFound):
                 # The normal end of an ADF job (Ricoh ends it with JobIdNotFound).
@@ -245,18 +287,15 @@ class ScannerSession:
                 raise
             page = len(pages) + 1
             target = name_page(page)
-            if progress is not None:
-                report = progress
-                await result.save(target, lambda received: report(page, received))
-            else:
-                await result.save(target)
+            await result.save(target, partial(progress, page) if progress else None)
             pages.append(target)
             if source == "Platen":
                 break
         return pages
 
     async def aclose(self) -> None:
-        await self.transport.aclose()
+        if self._owns_transport:
+            await self.transport.aclose()
 
     async def __aenter__(self) -> ScannerSession:
         return self

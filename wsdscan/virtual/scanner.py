@@ -13,7 +13,6 @@ import asyncio
 import hmac
 import time
 from collections.abc import Callable
-from typing import Final
 from xml.etree.ElementTree import QName
 
 from wsdscan.generated.models.scan import (
@@ -63,7 +62,6 @@ from .config import VirtualScannerConfig
 from .images import PageSpec, make_image
 from .jobs import Job, JobTable
 from .ticket import image_information, resolve_ticket
-
 
 
 def requested_name(name: QName) -> str | None:
@@ -286,9 +284,7 @@ class VirtualScanner(ScannerServiceBase):
                 and job.scans_completed >= job.images_reserved
             ):
                 self.jobs.complete(job)
-        body = RetrieveImageResponse(
-            scan_data=b""
-        )
+        body = RetrieveImageResponse(scan_data=b"")
         return AttachmentReply(
             body=body, content=data, content_type=spec.content_type, size=len(data)
         )
