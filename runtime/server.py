@@ -10,8 +10,8 @@ includes a traceback; the server keeps serving.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from lxml import etree
@@ -44,6 +44,21 @@ _ACCEPTED_MEDIA: Final = frozenset(
 )
 
 
+@dataclass
+class SoapReply:
+    """What a raw action handler answers: a Body element (or none), its Action and any
+    extra header blocks (e.g. WS-Eventing reference parameters)."""
+
+    body: etree._Element | None
+    action: str
+    headers: Sequence[etree._Element] = ()
+
+
+RawHandler = Callable[[Envelope, RequestContext], Awaitable[SoapReply]]
+"""Handles one Action on the service's endpoint outside the generated routes (WS-Eventing
+Subscribe/Renew/..., WS-Transfer Get): it gets the parsed envelope (Body not yet bound)."""
+
+
 @dataclass(frozen=True)
 class ServerLimits:
     """What the server accepts (see the README's "What the server accepts")."""
@@ -69,12 +84,14 @@ class SoapApp:
         *,
         path: str = "/WSDScanner",
         limits: ServerLimits | None = None,
+        handlers: Mapping[str, RawHandler] | None = None,
     ) -> None:
         routes: Mapping[str, Route[Any, Any]] = service.routes
         self.service = service
         self.path = path
         self.limits = limits or ServerLimits()
         self.routes = dict(routes)
+        self.handlers: dict[str, RawHandler] = dict(handlers or {})
         self._by_body = {
             route.request_type.__name__: route for route in routes.values()
         }
@@ -107,16 +124,29 @@ class SoapApp:
             data = await self._body(receive)
             envelope = _parse(data)
             relates_to = envelope.addressing.message_id
-            route = self._route(envelope)
-            request = _bind_request(envelope, route)
             context = RequestContext(
-                action=route.action,
+                action=envelope.addressing.action or "",
                 message_id=envelope.addressing.message_id,
                 to=envelope.addressing.to,
                 reply_to=envelope.addressing.reply_to,
                 client=tuple(scope["client"]) if scope.get("client") else None,
                 headers=headers,
             )
+            handler = self.handlers.get(context.action)
+            if handler is not None:
+                reply = await handler(envelope, context)
+                data = build_envelope(
+                    reply.body,
+                    action=reply.action,
+                    to=ANONYMOUS,
+                    relates_to=relates_to or "",
+                    extra_headers=reply.headers,
+                )
+                await _respond(send, 200, SOAP_CONTENT_TYPE, data)
+                return
+            route = self._route(envelope)
+            request = _bind_request(envelope, route)
+            context = replace(context, action=route.action)
             result = await getattr(self.service, route.method)(request, context)
         except RequestRejected as rejected:
             await _fault(send, rejected.fault, rejected.relates_to or relates_to)
@@ -130,7 +160,8 @@ class SoapApp:
             return
         await self._reply(send, route, result, relates_to)
 
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
+    @staticmethod
+    async def _lifespan(receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
@@ -296,3 +327,27 @@ async def _plain(
     ] + (extra or [])
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class PathRouter:
+    """Serve several ASGI apps on one port by path prefix (scan service, device metadata,
+    event sinks); anything else is a 404."""
+
+    def __init__(self, apps: Mapping[str, ASGIApp]) -> None:
+        # Longest prefix first, so /WSDScanner/events wins over /WSDScanner.
+        self.apps = sorted(apps.items(), key=lambda item: -len(item[0]))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await SoapApp._lifespan(receive, send)
+            return
+        path = scope.get("path", "")
+        for prefix, app in self.apps:
+            if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
+                await app(scope, receive, send)
+                return
+        if scope["type"] == "http":
+            await _plain(send, 404, b"not found")

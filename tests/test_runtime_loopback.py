@@ -401,3 +401,50 @@ async def test_unknown_must_understand_header_is_a_fault(server: str) -> None:
     # SOAP 1.2 HTTP binding: only env:Sender maps to 400; MustUnderstand is a 500.
     assert response.status_code == 500
     assert b"MustUnderstand" in response.content
+
+
+async def test_raw_handlers_and_path_router() -> None:
+    """Actions outside the generated routes (WS-Eventing, WS-Transfer) plug in as raw
+    handlers on the same endpoint; other endpoints share the port through PathRouter."""
+    from wsdscan.runtime.server import PathRouter, SoapReply
+
+    seen = []
+
+    async def subscribe(envelope, context):  # type: ignore[no-untyped-def]
+        seen.append((etree.QName(envelope.body).localname, context.action))
+        reply = etree.Element("{urn:test}Ack")
+        return SoapReply(
+            reply, "urn:test/AckResponse", headers=[etree.Element("{urn:test}Ref")]
+        )
+
+    scan_app = SoapApp(
+        TestService(), path="/WSDScanner", handlers={"urn:test/Ack": subscribe}
+    )
+
+    async def other(scope, receive, send):  # type: ignore[no-untyped-def]
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"other"})
+
+    router = PathRouter({"/WSDScanner": scan_app, "/WSDScanner/meta": other})
+    async with running(router) as srv, httpx.AsyncClient() as http:
+        request = build_envelope(
+            etree.Element("{urn:test}Ping"),
+            action="urn:test/Ack",
+            message_id="urn:uuid:7",
+        )
+        answer = await http.post(srv.url("/WSDScanner"), content=request)
+        assert answer.status_code == 200
+        assert b"urn:test/AckResponse" in answer.content and b"Ref" in answer.content
+        assert b"<wsa:RelatesTo>urn:uuid:7</wsa:RelatesTo>" in answer.content
+        assert (
+            await http.post(srv.url("/WSDScanner/meta"), content=b"")
+        ).content == b"other"
+        assert (await http.post(srv.url("/nowhere"), content=b"")).status_code == 404
+        async with HttpTransport(
+            srv.url("/WSDScanner")
+        ) as transport:  # generated routes still work
+            assert (
+                await ScannerServiceClient(transport).cancel_job(job_id=1000)
+                == CancelJobResponse()
+            )
+    assert seen == [("Ping", "urn:test/Ack")]
