@@ -432,7 +432,11 @@ async def test_raw_handlers_and_path_router() -> None:
             action="urn:test/Ack",
             message_id="urn:uuid:7",
         )
-        answer = await http.post(srv.url("/WSDScanner"), content=request)
+        answer = await http.post(
+            srv.url("/WSDScanner"),
+            content=request,
+            headers={"Content-Type": "application/soap+xml"},
+        )
         assert answer.status_code == 200
         assert b"urn:test/AckResponse" in answer.content and b"Ref" in answer.content
         assert b"<wsa:RelatesTo>urn:uuid:7</wsa:RelatesTo>" in answer.content
