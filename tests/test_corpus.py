@@ -207,3 +207,21 @@ def test_epson_subscribe_response_carries_destination_tokens() -> None:
     assert len(extensions) == 1
     tokens = [r.destination_token for r in extensions[0].destination_response]
     assert tokens == ["token"]
+
+
+def test_value_lists_admit_vendor_values() -> None:
+    """Value lists are enumerations, but the pages say they can be extended: an unknown
+    value parses as its text instead of failing, a known one as the enum member."""
+    from wsdscan.generated.models.scan import ColorEntryKnownValue, MediaFront
+
+    data = f"""<wscn:MediaFront xmlns:wscn="{SCAN_NS}">
+      <wscn:ColorProcessing>RGB48Vendor</wscn:ColorProcessing>
+      <wscn:Resolution><wscn:Width>300</wscn:Width><wscn:Height>300</wscn:Height></wscn:Resolution>
+    </wscn:MediaFront>""".encode()
+    front = bind(canonicalize(parse_xml(data)), MediaFront)
+    assert front.color_processing is not None
+    assert front.color_processing.value == "RGB48Vendor"
+    known = bind(canonicalize(parse_xml(data.replace(b"RGB48Vendor", b"Grayscale8"))), MediaFront)
+    assert known.color_processing is not None
+    assert known.color_processing.value is ColorEntryKnownValue.GRAYSCALE8
+    assert bind(canonicalize(parse_xml(data)), MediaFront) == front  # deterministic
