@@ -10,6 +10,7 @@ faults with HTTP 200), a multipart reply to a plain operation is read by its roo
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import tempfile
 from collections.abc import AsyncIterator, Callable
@@ -21,7 +22,7 @@ import httpx
 from lxml import etree
 
 from . import mtom
-from .contract import Route
+from .contract import Route, WritableStream
 from .envelope import ANONYMOUS, Envelope, build_envelope, parse_envelope
 from .errors import ProtocolError, TransportError, TruncatedAttachmentError
 from .faults import fault_from_element
@@ -99,6 +100,10 @@ class HttpAttachmentResponse:
         try:
             async for chunk in self._chunks:
                 yield chunk
+            # Complete only with the closing boundary: drain any parts after this one.
+            while (part := await self._reader.next_part()) is not None:
+                async for _ in part.body:
+                    pass
         except httpx.HTTPError as exc:
             raise TruncatedAttachmentError(
                 f"attachment transfer failed: {exc}"
@@ -133,6 +138,22 @@ class HttpAttachmentResponse:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temporary)
             raise
+        return size
+
+    async def save_to(
+        self, stream: WritableStream, progress: Callable[[int], None] | None = None
+    ) -> int:
+        """Write the attachment to any writable stream (``write`` may be sync or async),
+        chunk by chunk. On a truncated body the stream holds a prefix and
+        TruncatedAttachmentError is raised. Returns the byte count."""
+        size = 0
+        async for chunk in self.aiter_bytes():
+            written = stream.write(chunk)
+            if inspect.isawaitable(written):
+                await written
+            size += len(chunk)
+            if progress is not None:
+                progress(size)
         return size
 
     async def aclose(self) -> None:

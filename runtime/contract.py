@@ -8,7 +8,14 @@ transport, the HTTP server and the eventing code change without regenerating.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+)
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
@@ -62,6 +69,17 @@ class AttachmentReply(Generic[BodyT]):
     content_type: str = "application/octet-stream"
     # When known, lets the runtime send Content-Length instead of chunked encoding.
     size: int | None = None
+    # Called (once) when the transfer fails after the reply was accepted: the client went
+    # away mid-body, or reading ``content`` raised. WS-Scan: ImageTransferError aborts
+    # the job.
+    on_abort: Callable[[], Awaitable[None]] | None = None
+
+
+class WritableStream(Protocol):
+    """Anything with ``write(bytes)``: a binary file, ``io.BytesIO``, a socket file; an
+    awaitable result (an async writer) is awaited."""
+
+    def write(self, data: bytes, /) -> object: ...
 
 
 class AttachmentResponse(Protocol[BodyT_co]):
@@ -80,6 +98,10 @@ class AttachmentResponse(Protocol[BodyT_co]):
 
     async def save(
         self, path: str | Path, progress: Callable[[int], None] | None = None
+    ) -> int: ...
+
+    async def save_to(
+        self, stream: WritableStream, progress: Callable[[int], None] | None = None
     ) -> int: ...
 
     async def aclose(self) -> None: ...

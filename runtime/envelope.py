@@ -17,7 +17,14 @@ from lxml import etree
 
 from .faults import MustUnderstand, VersionMismatch
 from .namespaces import SOAP11_ENV, SOAP_ENV, WSA
-from .xmlbind import WIRE_PREFIXES, WSE, XmlInputError, canonicalize, parse_xml
+from .xmlbind import (
+    MAX_DEPTH,
+    WIRE_PREFIXES,
+    WSE,
+    XmlInputError,
+    canonicalize,
+    parse_xml,
+)
 
 ANONYMOUS: Final = "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
 _UNDERSTOOD_NAMESPACES: Final = frozenset({WSA, WSE})
@@ -130,9 +137,13 @@ def read_envelope(root: etree._Element) -> Envelope:
     )
 
 
-def parse_envelope(data: bytes) -> Envelope:
-    """Parse received bytes as a SOAP envelope (hardened parser, lenient reading)."""
-    return read_envelope(parse_xml(data))
+def parse_envelope(data: bytes, *, max_depth: int = MAX_DEPTH) -> Envelope:
+    """Parse received bytes as a SOAP envelope (hardened parser, lenient reading).
+
+    Raises :class:`XmlInputError` (unreadable or refused XML, no Envelope or Body),
+    :class:`VersionMismatch` (not a SOAP 1.2 or 1.1 envelope) or
+    :class:`MustUnderstand`; nothing else."""
+    return read_envelope(parse_xml(data, max_depth=max_depth))
 
 
 def _sub(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -27,7 +27,10 @@ from .contract import AttachmentSource
 from .errors import ProtocolError, TruncatedAttachmentError
 
 CRLF: Final = b"\r\n"
-FILE_CHUNK: Final = 256 * 1024
+# Attachment sources are sent in pieces of at most this size (files are read in a worker
+# thread one piece at a time): large enough to keep per-chunk overhead low, small enough
+# to keep memory bounded.
+FILE_CHUNK: Final = 1024 * 1024
 # A SOAP root part larger than this is refused: it is XML, not an image.
 MAX_ROOT_PART: Final = 4 * 1024 * 1024
 MAX_HEADER_BLOCK: Final = 16 * 1024
@@ -163,8 +166,9 @@ def mtom_length(
 async def iter_source(content: AttachmentSource) -> AsyncIterator[bytes]:
     """Chunks of an attachment source; files are read in a worker thread."""
     if isinstance(content, bytes):
-        if content:
-            yield content
+        # Sliced, so a large image never becomes one huge transport write buffer.
+        for start in range(0, len(content), FILE_CHUNK):
+            yield content[start : start + FILE_CHUNK]
     elif isinstance(content, Path):
         handle = await asyncio.to_thread(content.open, "rb")
         try:
@@ -189,7 +193,7 @@ async def mtom_stream(
     soap_xml: bytes,
     content: AttachmentSource,
     attachment_type: str,
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """The whole multipart/related body, streamed."""
     yield frame.head(soap_xml, attachment_type)
     async for chunk in iter_source(content):
@@ -223,8 +227,14 @@ class MultipartReader:
     def __init__(self, chunks: AsyncIterator[bytes], boundary: str) -> None:
         if not boundary:
             raise ProtocolError("multipart body without a boundary parameter")
+        try:
+            encoded = boundary.encode("latin-1")
+        except UnicodeEncodeError:
+            raise ProtocolError(
+                f"multipart boundary {boundary!r} is not Latin-1"
+            ) from None
         self._chunks = chunks
-        self._delimiter = b"--" + boundary.encode("latin-1")
+        self._delimiter = b"--" + encoded
         self._buffer = bytearray()
         self._eof = False
         self._started = False
@@ -276,17 +286,22 @@ class MultipartReader:
 
     async def _headers(self) -> dict[str, str]:
         while True:
-            for end_marker in (b"\r\n\r\n", b"\n\n"):
-                end = self._buffer.find(end_marker)
-                if end >= 0:
-                    block = bytes(self._buffer[:end]).decode("latin-1")
-                    del self._buffer[: end + len(end_marker)]
-                    headers: dict[str, str] = {}
-                    for line in block.splitlines():
-                        name, sep, value = line.partition(":")
-                        if sep:
-                            headers[name.strip().lower()] = value.strip()
-                    return headers
+            # The earliest blank line ends the block (CRLF or, leniently, LF only).
+            ends = [
+                (index, len(marker))
+                for marker in (b"\r\n\r\n", b"\n\n")
+                if (index := self._buffer.find(marker)) >= 0
+            ]
+            if ends:
+                end, marker_length = min(ends)
+                block = bytes(self._buffer[:end]).decode("latin-1")
+                del self._buffer[: end + marker_length]
+                headers: dict[str, str] = {}
+                for line in block.splitlines():
+                    name, sep, value = line.partition(":")
+                    if sep:
+                        headers[name.strip().lower()] = value.strip()
+                return headers
             if len(self._buffer) > MAX_HEADER_BLOCK:
                 raise ProtocolError("multipart part headers too long")
             if not await self._fill():
@@ -294,31 +309,57 @@ class MultipartReader:
                     "multipart body ended inside part headers"
                 )
 
+    async def _next_chunk(self) -> bytes | bytearray:
+        try:
+            return await anext(self._chunks)
+        except StopAsyncIteration:
+            self._eof = True
+            raise TruncatedAttachmentError(
+                "attachment ended before its closing multipart boundary"
+            ) from None
+
     async def _body(self) -> AsyncIterator[bytes]:
+        """A part's body. The hot path of a large attachment: each incoming chunk is
+        searched once for the delimiter and copied once into the chunk handed out; only
+        a tail shorter than the delimiter line is carried over to the next chunk (the
+        delimiter, or the CRLF before it, may straddle two chunks)."""
         delimiter = self._delimiter
         keep = len(delimiter) + 2  # the CRLF before a delimiter may not be sent yet
+        carry = b""
+        data: bytes | bytearray = bytes(self._buffer)
+        self._buffer.clear()
         try:
             while True:
-                index = self._buffer.find(delimiter)
-                if index >= 0:
-                    end = index
-                    if self._buffer[end - 2 : end] == CRLF:
-                        end -= 2
-                    elif self._buffer[end - 1 : end] == b"\n":
-                        end -= 1
-                    if end > 0:
-                        yield bytes(self._buffer[:end])
-                    del self._buffer[: index + len(delimiter)]
-                    await self._skip_line_end()
-                    return
-                if len(self._buffer) > keep:
-                    cut = len(self._buffer) - keep
-                    yield bytes(self._buffer[:cut])
-                    del self._buffer[:cut]
-                if not await self._fill():
+                if data:
+                    head = carry + bytes(data[:keep]) if carry else b""
+                    if (carry and delimiter in head) or delimiter in data:
+                        whole = carry + bytes(data)
+                        index = whole.find(delimiter)
+                        end = index
+                        if whole[max(end - 2, 0) : end] == CRLF:
+                            end -= 2
+                        elif whole[max(end - 1, 0) : end] == b"\n":
+                            end -= 1
+                        if end > 0:
+                            yield whole[:end]
+                        self._buffer += memoryview(whole)[index + len(delimiter) :]
+                        await self._skip_line_end()
+                        return
+                    cut = len(data) - keep
+                    if cut > 0:
+                        yield b"".join((carry, memoryview(data)[:cut]))
+                        carry = bytes(data[cut:])
+                    else:
+                        combined = carry + bytes(data)
+                        if len(combined) > keep:
+                            yield combined[:-keep]
+                            combined = combined[-keep:]
+                        carry = combined
+                if self._eof:
                     raise TruncatedAttachmentError(
                         "attachment ended before its closing multipart boundary"
                     )
+                data = await self._next_chunk()
         finally:
             self._in_part = False
 

@@ -9,8 +9,17 @@ includes a traceback; the server keeps serving.
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import logging
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Mapping,
+    MutableMapping,
+    Sequence,
+)
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
@@ -28,7 +37,7 @@ from .faults import (
     SoapFault,
     fault_to_element,
 )
-from .xmlbind import XOP, XmlInputError, bind, to_element
+from .xmlbind import MAX_DEPTH, XOP, XmlInputError, bind, to_element
 
 log = logging.getLogger("wsdscan.server")
 
@@ -39,6 +48,10 @@ Send = Callable[[Message], Awaitable[None]]
 
 SOAP_CONTENT_TYPE: Final = "application/soap+xml; charset=utf-8"
 DEFAULT_MAX_BODY: Final = 4 * 1024 * 1024
+DEFAULT_READ_TIMEOUT: Final = 30.0
+_SOAP_PART_MEDIA: Final = frozenset(
+    {"application/xop+xml", "application/soap+xml", "text/xml", "application/xml"}
+)
 _ACCEPTED_MEDIA: Final = frozenset(
     {"application/soap+xml", "text/xml", "application/xml", "multipart/related"}
 )
@@ -64,15 +77,32 @@ class ServerLimits:
     """What the server accepts (see the README's "What the server accepts")."""
 
     max_body: int = DEFAULT_MAX_BODY
+    """Largest request body in bytes (HTTP 413 and a fault beyond it)."""
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    """Seconds a client gets to send the whole request body once its headers arrived;
+    a client that stalls gets HTTP 408 and its connection is closed."""
+    max_depth: int = MAX_DEPTH
+    """Deepest XML element nesting accepted."""
 
 
 class RequestRejected(Exception):
     """Internal: answer with this fault (and HTTP status) instead of dispatching."""
 
-    def __init__(self, fault: SoapFault, relates_to: str | None = None) -> None:
+    def __init__(
+        self,
+        fault: SoapFault,
+        relates_to: str | None = None,
+        *,
+        status: int | None = None,
+        close: bool = False,
+    ) -> None:
         super().__init__(fault.reason)
         self.fault = fault
         self.relates_to = relates_to
+        self.status = status
+        """HTTP status instead of the fault's own (413, 415, 408)."""
+        self.close = close
+        """Close the connection after the answer (the request was not read whole)."""
 
 
 class SoapApp:
@@ -116,13 +146,17 @@ class SoapApp:
         relates_to = None
         try:
             headers = _headers(scope)
-            media, _ = mtom.parse_content_type(headers.get("content-type", ""))
+            media, params = mtom.parse_content_type(headers.get("content-type", ""))
             if media not in _ACCEPTED_MEDIA:
                 raise RequestRejected(
-                    InvalidArgs(f"unsupported Content-Type {media or '(none)'}")
+                    InvalidArgs(f"unsupported Content-Type {media or '(none)'}"),
+                    close=True,
                 )
-            data = await self._body(receive)
-            envelope = _parse(data)
+            self._check_length(headers)
+            data = await self._body_in_time(receive)
+            if media == "multipart/related":
+                data = await _multipart_soap(data, params, self.limits)
+            envelope = _parse(data, self.limits.max_depth)
             relates_to = envelope.addressing.message_id
             context = RequestContext(
                 action=envelope.addressing.action or "",
@@ -149,7 +183,13 @@ class SoapApp:
             context = replace(context, action=route.action)
             result = await getattr(self.service, route.method)(request, context)
         except RequestRejected as rejected:
-            await _fault(send, rejected.fault, rejected.relates_to or relates_to)
+            await _fault(
+                send,
+                rejected.fault,
+                rejected.relates_to or relates_to,
+                status=rejected.status,
+                close=rejected.close,
+            )
             return
         except SoapFault as fault:
             await _fault(send, fault, relates_to)
@@ -158,7 +198,7 @@ class SoapApp:
             log.exception("internal error while handling a request")
             await _fault(send, ServerFault(), relates_to)
             return
-        await self._reply(send, route, result, relates_to)
+        await self._reply(send, route, result, relates_to, receive)
 
     @staticmethod
     async def _lifespan(receive: Receive, send: Send) -> None:
@@ -170,17 +210,41 @@ class SoapApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
+    def _too_large(self) -> RequestRejected:
+        return RequestRejected(
+            InvalidArgs(f"request body over {self.limits.max_body} bytes"),
+            status=413,
+            close=True,
+        )
+
+    def _check_length(self, headers: Mapping[str, str]) -> None:
+        """Refuse a declared Content-Length over the limit before reading anything."""
+        declared = headers.get("content-length", "").strip()
+        if declared.isdigit() and int(declared) > self.limits.max_body:
+            raise self._too_large()
+
+    async def _body_in_time(self, receive: Receive) -> bytes:
+        try:
+            async with asyncio.timeout(self.limits.read_timeout):
+                return await self._body(receive)
+        except TimeoutError:
+            raise RequestRejected(
+                InvalidArgs(
+                    f"request body not received within {self.limits.read_timeout:g} s"
+                ),
+                status=408,
+                close=True,
+            ) from None
+
     async def _body(self, receive: Receive) -> bytes:
         chunks = bytearray()
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                raise RequestRejected(InvalidArgs("client disconnected"))
+                raise RequestRejected(InvalidArgs("client disconnected"), close=True)
             chunks += message.get("body", b"")
             if len(chunks) > self.limits.max_body:
-                raise RequestRejected(
-                    InvalidArgs(f"request body over {self.limits.max_body} bytes")
-                )
+                raise self._too_large()
             if not message.get("more_body"):
                 return bytes(chunks)
 
@@ -200,10 +264,15 @@ class SoapApp:
         )
 
     async def _reply(
-        self, send: Send, route: Route[Any, Any], result: Any, relates_to: str | None
+        self,
+        send: Send,
+        route: Route[Any, Any],
+        result: Any,
+        relates_to: str | None,
+        receive: Receive | None = None,
     ) -> None:
         if isinstance(result, AttachmentReply):
-            await self._reply_mtom(send, route, result, relates_to)
+            await self._reply_mtom(send, route, result, relates_to, receive)
             return
         if not isinstance(result, route.response_type):
             log.error(
@@ -228,6 +297,7 @@ class SoapApp:
         route: Route[Any, Any],
         reply: AttachmentReply[Any],
         relates_to: str | None,
+        receive: Receive | None = None,
     ) -> None:
         frame = mtom.MtomEnvelope.new()
         body_element = to_element(reply.body)
@@ -256,12 +326,46 @@ class SoapApp:
         headers = [(b"content-type", frame.content_type.encode())]
         if length is not None:
             headers.append((b"content-length", str(length).encode()))
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        async for chunk in mtom.mtom_stream(
-            frame, soap_xml, reply.content, reply.content_type
-        ):
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        chunks = mtom.mtom_stream(frame, soap_xml, reply.content, reply.content_type)
+        # The request body was read whole, so the next ASGI receive() is the client's
+        # http.disconnect: watch for it while streaming (uvicorn's send() then just
+        # drops the data instead of failing).
+        gone = asyncio.ensure_future(_disconnect(receive)) if receive else None
+        try:
+            await send(
+                {"type": "http.response.start", "status": 200, "headers": headers}
+            )
+            async for chunk in chunks:
+                if gone is not None and gone.done():
+                    raise ClientDisconnected("client went away mid-transfer")
+                await send(
+                    {"type": "http.response.body", "body": chunk, "more_body": True}
+                )
+            await asyncio.sleep(
+                0
+            )  # let the watcher see a disconnect during the last send
+            if gone is not None and gone.done():
+                raise ClientDisconnected("client went away mid-transfer")
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except Exception as exc:
+            # The response has started: all we can do is stop (the server closes the
+            # connection, so the client sees a truncated body) and tell the service.
+            log.warning("%s: attachment transfer failed: %s", route.method, exc)
+            if reply.on_abort is not None:
+                await reply.on_abort()
+        finally:
+            if gone is not None:
+                gone.cancel()
+            await chunks.aclose()
+
+
+class ClientDisconnected(Exception):
+    """Internal: the client closed the connection while a response was streaming."""
+
+
+async def _disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 def _headers(scope: Scope) -> dict[str, str]:
@@ -271,9 +375,69 @@ def _headers(scope: Scope) -> dict[str, str]:
     }
 
 
-def _parse(data: bytes) -> Envelope:
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+async def _multipart_soap(
+    data: bytes, params: Mapping[str, str], limits: ServerLimits
+) -> bytes:
+    """The SOAP envelope of a multipart/related (MTOM/XOP) request, with every
+    ``xop:Include`` replaced by the base64 of the part it names. No WS-Scan request
+    carries an attachment, but a client may still send MTOM; a bad boundary, a missing
+    root part or an Include naming a missing part is refused."""
+    boundary = params.get("boundary", "")
+    if not boundary:
+        raise RequestRejected(
+            InvalidArgs("multipart/related request without a boundary")
+        )
+    start = mtom.content_id(params["start"]) if params.get("start") else None
+    root: bytes | None = None
+    parts: dict[str, bytes] = {}
     try:
-        return parse_envelope(data)
+        reader = mtom.MultipartReader(_once(data), boundary)
+        while (part := await reader.next_part()) is not None:
+            body = await mtom.read_all(part.body, limits.max_body)
+            cid = part.content_id
+            if root is None and (start is None or cid == start):
+                media, _ = mtom.parse_content_type(part.content_type)
+                if media not in _SOAP_PART_MEDIA:
+                    raise RequestRejected(
+                        InvalidArgs(f"MTOM root part of type {media}, not XML")
+                    )
+                root = body
+            elif cid is not None:
+                parts[cid] = body
+    except (ProtocolError, UnicodeError) as exc:
+        raise RequestRejected(InvalidArgs(f"malformed MTOM request: {exc}")) from exc
+    if root is None:
+        wanted = f"<{start}>" if start else "a SOAP part"
+        raise RequestRejected(
+            InvalidArgs(f"MTOM request without its root part {wanted}")
+        )
+    if not parts and b"Include" not in root:
+        return root
+    tree = _parse(root, limits.max_depth)
+    if tree.body is None:
+        return root
+    for include in list(tree.body.iter(mtom.XOP_INCLUDE)):
+        href = mtom.content_id(include.get("href", ""))
+        if href not in parts:
+            raise RequestRejected(
+                InvalidArgs(
+                    f"xop:Include refers to cid:{href}, not a part of the request"
+                )
+            )
+        parent = include.getparent()
+        if parent is not None:
+            parent.remove(include)
+            parent.text = base64.b64encode(parts[href]).decode("ascii")
+    return etree.tostring(tree.body.getroottree(), encoding="UTF-8")
+
+
+def _parse(data: bytes, max_depth: int = MAX_DEPTH) -> Envelope:
+    try:
+        return parse_envelope(data, max_depth=max_depth)
     except SoapFault:
         raise
     except (XmlInputError, ProtocolError) as exc:
@@ -294,17 +458,31 @@ def _bind_request(envelope: Envelope, route: Route[Any, Any]) -> Any:
         raise RequestRejected(InvalidArgs(str(exc))) from exc
 
 
-async def _fault(send: Send, fault: SoapFault, relates_to: str | None) -> None:
+async def _fault(
+    send: Send,
+    fault: SoapFault,
+    relates_to: str | None,
+    *,
+    status: int | None = None,
+    close: bool = False,
+) -> None:
     body = build_envelope(
         fault_to_element(fault),
         action=WSA_FAULT_ACTION,
         to=ANONYMOUS,
         relates_to=relates_to or "",
     )
-    await _respond(send, fault.http_status, SOAP_CONTENT_TYPE, body)
+    extra = [(b"connection", b"close")] if close else []
+    await _respond(send, status or fault.http_status, SOAP_CONTENT_TYPE, body, extra)
 
 
-async def _respond(send: Send, status: int, content_type: str, body: bytes) -> None:
+async def _respond(
+    send: Send,
+    status: int,
+    content_type: str,
+    body: bytes,
+    extra: Sequence[tuple[bytes, bytes]] = (),
+) -> None:
     await send(
         {
             "type": "http.response.start",
@@ -312,6 +490,7 @@ async def _respond(send: Send, status: int, content_type: str, body: bytes) -> N
             "headers": [
                 (b"content-type", content_type.encode()),
                 (b"content-length", str(len(body)).encode()),
+                *extra,
             ],
         }
     )

@@ -12,9 +12,11 @@ a document that carries a DTD at all is refused.
 from __future__ import annotations
 
 from typing import Any, Final, TypeVar
+from xml.etree.ElementTree import QName
 
 from lxml import etree
-from xsdata.exceptions import ParserError
+from xsdata.exceptions import ConverterError, ParserError
+from xsdata.formats.converter import QNameConverter, converter
 from xsdata.formats.dataclass.context import XmlContext
 from xsdata.formats.dataclass.parsers import XmlParser
 from xsdata.formats.dataclass.parsers.config import ParserConfig
@@ -52,16 +54,64 @@ class XmlInputError(ProtocolError, ValueError):
     not bindable to the expected element. The message says which element failed."""
 
 
+class _LenientQNameConverter(QNameConverter):
+    """QName text whose prefix is not declared (``wscn:ScannerStatus`` without xmlns,
+    seen in documentation examples) is kept as an unqualified QName with that text
+    instead of failing: readers of QName values (RequestedElements Name) take
+    ``prefix:Local`` leniently."""
+
+    def deserialize(
+        self, value: str, ns_map: dict[str, str] | None = None, **kwargs: Any
+    ) -> QName:
+        try:
+            return super().deserialize(value, ns_map=ns_map, **kwargs)
+        except ConverterError:
+            text = value.strip() if isinstance(value, str) else ""
+            if not text or any(c.isspace() for c in text):
+                raise
+            return QName(text)
+
+
+converter.register_converter(QName, _LenientQNameConverter())
+
 _CONTEXT: Final = XmlContext()
+# Unknown elements and attributes are ignored (vendor extensions); a value that does not
+# convert to its field's type (JobId "abc") is an error naming the field, never a str
+# smuggled into an int field.
 _PARSER_CONFIG: Final = ParserConfig(
     fail_on_unknown_properties=False,
     fail_on_unknown_attributes=False,
-    fail_on_converter_warnings=False,
+    fail_on_converter_warnings=True,
 )
 
 
+MAX_DEPTH: Final = 64
+"""Deepest element nesting accepted (a WS-Scan message needs about 12 levels)."""
+MAX_TEXT: Final = 10_000_000
+"""Longest text node accepted, in characters (libxml2's own cap without huge_tree)."""
+_DTD_MARKER: Final = "<!DOCTYPE"
+# The marker in every encoding libxml2 detects by itself, searched before parsing: a DTD
+# is refused before libxml2 reads its declarations (it counts entity amplification even
+# when it resolves nothing). "<!DOCTYPE" can appear elsewhere only in a comment or a
+# CDATA section, where refusing it costs nothing real.
+_DTD_MARKERS: Final = tuple(
+    _DTD_MARKER.encode(codec)
+    for codec in ("ascii", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+)
+
+
+class _RefusingResolver(etree.Resolver):
+    """Defence in depth: the parser options already keep libxml2 from loading anything;
+    should anything still ask (a DTD, an external entity), the answer is a refusal."""
+
+    def resolve(self, system_url: str, public_id: str, context: Any = None) -> Any:
+        raise XmlInputError(
+            f"XML refers to an external resource ({system_url!r}): not loaded"
+        )
+
+
 def _lxml_parser() -> etree.XMLParser:
-    return etree.XMLParser(
+    parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -69,20 +119,71 @@ def _lxml_parser() -> etree.XMLParser:
         huge_tree=False,
         remove_pis=True,
     )
+    parser.resolvers.add(_RefusingResolver())
+    return parser
 
 
-def parse_xml(data: bytes) -> etree._Element:
-    """Parse received bytes into an element tree with every unsafe feature off."""
+def _too_deep(root: etree._Element, limit: int) -> bool:
+    depth = 0
+    for event, _ in etree.iterwalk(root, events=("start", "end")):
+        depth += 1 if event == "start" else -1
+        if depth > limit:
+            return True
+    return False
+
+
+def _clean_message(exc: etree.XMLSyntaxError) -> str:
+    # libxml2 suggests "use XML_PARSE_HUGE option": not an option we offer.
+    text = str(exc)
+    for hint in (", use XML_PARSE_HUGE option", ", try XML_PARSE_HUGE"):
+        text = text.replace(hint, "")
+    return text
+
+
+def parse_xml(data: bytes, *, max_depth: int = MAX_DEPTH) -> etree._Element:
+    """Parse received bytes into an element tree with every unsafe feature off.
+
+    Refused with :class:`XmlInputError`: anything not well-formed (bytes that do not
+    match the declared encoding, UTF-8 by default), a DTD (so no entity is ever
+    declared, let alone expanded or fetched), nesting deeper than ``max_depth``, a text
+    node over :data:`MAX_TEXT` characters."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise XmlInputError(f"expected XML bytes, not {type(data).__name__}")
+    data = bytes(data)
+    if any(marker in data for marker in _DTD_MARKERS):
+        raise XmlInputError(
+            "XML with a document type declaration (DTD) is not accepted"
+        )
     try:
         root = etree.fromstring(data, _lxml_parser()).getroottree()
     except etree.XMLSyntaxError as exc:
+        message = _clean_message(exc)
+        if "Excessive depth" in message:
+            raise XmlInputError(
+                f"XML nested deeper than {max_depth} elements is not accepted"
+            ) from exc
+        if "Text node too long" in message:
+            raise XmlInputError(
+                f"XML with a text node over {MAX_TEXT} characters is not accepted"
+            ) from exc
+        if _DTD_MARKER in message.upper():
+            raise XmlInputError(
+                "XML with a document type declaration (DTD) is not accepted"
+            ) from exc
+        raise XmlInputError(f"not well-formed XML: {message}") from exc
+    except ValueError as exc:  # e.g. lxml refusing a str with an encoding declaration
         raise XmlInputError(f"not well-formed XML: {exc}") from exc
     docinfo: Any = root.docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise XmlInputError(
             "XML with a document type declaration (DTD) is not accepted"
         )
-    return root.getroot()
+    element = root.getroot()
+    if _too_deep(element, max_depth):
+        raise XmlInputError(
+            f"XML nested deeper than {max_depth} elements is not accepted"
+        )
+    return element
 
 
 def _aliased_namespaces(root: etree._Element) -> bool:
@@ -173,7 +274,10 @@ def bind(element: etree._Element, cls: type[T]) -> T:
         return parser.parse(element, cls)
     except (ParserError, TypeError, ValueError) as exc:
         name = etree.QName(element).localname
-        raise XmlInputError(f"cannot read <{name}> as {cls.__name__}: {exc}") from exc
+        detail = " ".join(str(exc).split())
+        raise XmlInputError(
+            f"cannot read <{name}> as {cls.__name__}: {detail}"
+        ) from exc
 
 
 def parse(data: bytes, cls: type[T]) -> T:

@@ -5,6 +5,9 @@
                  [--color MODE] [--format png|jfif]
     wsdscan info URL
     wsdscan demo
+    wsdscan discover [--timeout S] [--interface IPV4] [--address HOST]
+    wsdscan press URL --destination NAME
+    wsdscan receive URL --name NAME --dir DIR
 """
 
 from __future__ import annotations
@@ -15,10 +18,23 @@ import contextlib
 import signal
 import sys
 
+from wsdscan.discover import (
+    add_discover_parser,
+    announce_interface,
+    announcing,
+    device_endpoint,
+    run_discover,
+    with_device_endpoint,
+)
 from wsdscan.runtime.errors import WsdScanError
 from wsdscan.runtime.faults import SoapFault
 from wsdscan.runtime.serve import bind_socket, make_server, running
-from wsdscan.runtime.server import SoapApp
+from wsdscan.runtime.server import (
+    DEFAULT_MAX_BODY,
+    DEFAULT_READ_TIMEOUT,
+    ServerLimits,
+    SoapApp,
+)
 from wsdscan.scanning import (
     COLOR_MODES,
     FORMATS,
@@ -36,15 +52,43 @@ def _virtual_scanner(args: argparse.Namespace) -> object:
     from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 
     config = VirtualScannerConfig(
-        adf_sheets=args.adf_sheets, duplex=args.duplex, scan_delay=args.scan_delay
+        adf_sheets=args.adf_sheets,
+        duplex=args.duplex,
+        scan_delay=args.scan_delay,
+        max_active_jobs=getattr(args, "max_active_jobs", 1),
+        png_compress_level=getattr(args, "png_compress_level", None),
+        image_cache=getattr(args, "image_cache", 0),
+        history_size=getattr(args, "history_size", 20),
     )
     return VirtualScanner(config)
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    app = SoapApp(_virtual_scanner(args), path=SCAN_PATH)
+    limits = ServerLimits(max_body=args.max_body, read_timeout=args.read_timeout)
+    from wsdscan.press import serve_eventing
+    from wsdscan.virtual import VirtualScanner
+
+    scanner = _virtual_scanner(args)
+    assert isinstance(scanner, VirtualScanner)
+    # WS-Eventing (Subscribe/Renew/GetStatus/Unsubscribe) and the scan button on the
+    # scan endpoint; on exit every subscriber gets SubscriptionEnd.
+    eventing = serve_eventing(scanner)
+    app = SoapApp(scanner, path=SCAN_PATH, limits=limits, handlers=eventing.handlers)
+    try:
+        interface = announce_interface(args.host) if args.announce else None
+    except ValueError as exc:
+        print(f"wsdscan: {exc}", file=sys.stderr)
+        return 2
     sock = bind_socket(args.host, args.port)
-    server = make_server(app, log_level=args.log_level)
+    # The DPWS device endpoint (WS-Transfer Get, directed Probe) on the same port.
+    device = device_endpoint(
+        scanner,
+        host=args.host,
+        port=sock.getsockname()[1],
+        scan_path=SCAN_PATH,
+        device_uuid=args.device_uuid,
+    )
+    server = make_server(with_device_endpoint(app, device), log_level=args.log_level)
     host = f"[{args.host}]" if ":" in args.host else args.host
     # The first line on stdout is the scan service URL (scripts and tests read it).
     print(f"http://{host}:{sock.getsockname()[1]}{SCAN_PATH}", flush=True)
@@ -54,7 +98,10 @@ async def _serve(args: argparse.Namespace) -> int:
             loop.add_signal_handler(
                 signum, lambda: setattr(server, "should_exit", True)
             )
-    await server.serve(sockets=[sock])
+    # WS-Discovery (Hello/Bye, Probe/Resolve on UDP 3702) only with --announce.
+    async with announcing(device, interface):
+        await server.serve(sockets=[sock])
+    await eventing.aclose()
     return 0
 
 
@@ -171,6 +218,56 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--duplex", action="store_true", help="sheets have two sides")
     serve.add_argument("--scan-delay", type=float, default=0.0, help="seconds per page")
     serve.add_argument("--log-level", default="warning")
+    serve.add_argument(
+        "--announce",
+        action="store_true",
+        help="WS-Discovery on the --host interface (Hello/Bye, answer Probe/Resolve "
+        "on UDP 3702); off by default: no multicast is sent without it",
+    )
+    serve.add_argument(
+        "--device-uuid",
+        default=None,
+        help="device endpoint UUID (default: derived from host, port and name)",
+    )
+    serve.add_argument(
+        "--max-body",
+        type=int,
+        default=DEFAULT_MAX_BODY,
+        help=f"largest request body in bytes (default {DEFAULT_MAX_BODY})",
+    )
+    serve.add_argument(
+        "--read-timeout",
+        type=float,
+        default=DEFAULT_READ_TIMEOUT,
+        help="seconds a client gets to send its request body "
+        f"(default {DEFAULT_READ_TIMEOUT:g})",
+    )
+    serve.add_argument(
+        "--max-active-jobs",
+        type=int,
+        default=1,
+        help="jobs active at once (default 1, as a real scanner)",
+    )
+    serve.add_argument(
+        "--png-compress-level",
+        type=int,
+        choices=range(10),
+        default=None,
+        metavar="0-9",
+        help="zlib level of PNG pages (0: large, barely compressed)",
+    )
+    serve.add_argument(
+        "--history-size",
+        type=int,
+        default=20,
+        help="ended jobs remembered for GetJobHistory/GetJobElements (default 20)",
+    )
+    serve.add_argument(
+        "--image-cache",
+        type=int,
+        default=0,
+        help="finished pages kept for reuse (pages are deterministic; default 0)",
+    )
 
     scan = sub.add_parser("scan", help="scan from a WS-Scan scanner")
     scan.add_argument("url")
@@ -189,10 +286,37 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="start a virtual scanner, scan one page from it, stop"
     )
     demo.add_argument("-o", "--output", default="demo-page.png")
+
+    from wsdscan.press import add_press_parser
+    from wsdscan.receive import add_receive_parser
+
+    add_press_parser(sub)
+    add_receive_parser(sub)
+    add_discover_parser(sub)
     return parser
 
 
-COMMANDS = {"serve": _serve, "scan": _scan, "info": _info, "demo": _demo}
+async def _press(args: argparse.Namespace) -> int:
+    from wsdscan.press import press_command
+
+    return await press_command(args)
+
+
+async def _receive(args: argparse.Namespace) -> int:
+    from wsdscan.receive import receive_command
+
+    return await receive_command(args)
+
+
+COMMANDS = {
+    "serve": _serve,
+    "scan": _scan,
+    "info": _info,
+    "demo": _demo,
+    "press": _press,
+    "receive": _receive,
+    "discover": run_discover,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,10 +12,35 @@ from .addressing import (
     ReferenceParametersType,
     ReferencePropertiesType,
     RelatesTo,
-    Relationship,
     ReplyTo,
     ServiceNameType,
     To,
+)
+from .addressing import (
+    Relationship as addressingRelationship,
+)
+from .devprof import (
+    HostServiceType,
+    LocalizedStringType,
+    RelationshipType,
+    ThisDevice,
+    ThisDeviceType,
+    ThisModel,
+    ThisModelType,
+)
+from .devprof import (
+    Relationship as devprofRelationship,
+)
+from .discovery import (
+    AnnouncementType,
+    AppSequence,
+    Bye,
+    Hello,
+    Probe,
+    ProbeMatches,
+    Resolve,
+    ResolveMatches,
+    ScopesType,
 )
 from .eventing import (
     DeliveryType,
@@ -34,6 +59,10 @@ from .eventing import (
     SupportedDeliveryMode,
     SupportedDialect,
     Unsubscribe,
+)
+from .mex import (
+    Metadata,
+    MetadataSection,
 )
 from .scan import (
     ADF,
@@ -210,10 +239,27 @@ __all__ = [
     "ReferenceParametersType",
     "ReferencePropertiesType",
     "RelatesTo",
-    "Relationship",
+    "addressingRelationship",
     "ReplyTo",
     "ServiceNameType",
     "To",
+    "HostServiceType",
+    "LocalizedStringType",
+    "devprofRelationship",
+    "RelationshipType",
+    "ThisDevice",
+    "ThisDeviceType",
+    "ThisModel",
+    "ThisModelType",
+    "AnnouncementType",
+    "AppSequence",
+    "Bye",
+    "Hello",
+    "Probe",
+    "ProbeMatches",
+    "Resolve",
+    "ResolveMatches",
+    "ScopesType",
     "DeliveryType",
     "FilterType",
     "GetStatus",
@@ -230,6 +276,8 @@ __all__ = [
     "SupportedDeliveryMode",
     "SupportedDialect",
     "Unsubscribe",
+    "Metadata",
+    "MetadataSection",
     "ADF",
     "ADFBack",
     "ADFColor",

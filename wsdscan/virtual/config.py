@@ -54,6 +54,14 @@ class VirtualScannerConfig:
     history_size: int = 20
     """How many ended jobs GetJobHistory (and GetJobElements) remember."""
     first_job_id: int = 1
+    max_active_jobs: int = 1
+    """Jobs that may be active at once; CreateScanJob beyond it answers
+    ServerErrorNotAcceptingJobs (a real scanner has one; load tests want more)."""
+    png_compress_level: int | None = None
+    """zlib level (0-9) for PNG images; None is Pillow's default. 0 makes large,
+    barely compressed images (load tests)."""
+    image_cache: int = 0
+    """How many finished images to keep for reuse (pages are deterministic); 0: none."""
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -108,6 +116,13 @@ class VirtualScannerConfig:
             problems.append("jpeg_quality must be in 1..100")
         if self.scan_delay < 0 or self.job_timeout <= 0:
             problems.append("scan_delay must be >= 0 and job_timeout > 0")
+        if self.max_active_jobs < 1 or self.image_cache < 0:
+            problems.append("max_active_jobs must be >= 1 and image_cache >= 0")
+        if (
+            self.png_compress_level is not None
+            and not 0 <= self.png_compress_level <= 9
+        ):
+            problems.append("png_compress_level must be in 0..9")
         if self.history_size < 0 or self.first_job_id < 1:
             problems.append("history_size must be >= 0 and first_job_id >= 1")
         if problems:

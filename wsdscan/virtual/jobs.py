@@ -157,6 +157,27 @@ class JobTable:
         self._active.pop(job.job_id, None)
         self._history.append(job)
 
+    def abort_transfer(self, job: Job) -> None:
+        """An image did not reach the client (it went away mid-transfer): the job is
+        Aborted with ImageTransferError ("the WSD Scan Service must abort the job"),
+        also when handing out that image had already completed it."""
+        if job.state in (JobStateKnownValue.CANCELED, JobStateKnownValue.ABORTED):
+            return
+        if job.scans_completed > 0:
+            job.scans_completed -= 1
+            if job.documents:
+                job.documents.pop()
+        if job.ended:  # Completed: already in the history
+            job.state = JobStateKnownValue.ABORTED
+            job.reasons = [JobStateReasonKnownValue.IMAGE_TRANSFER_ERROR]
+            job.completed = datetime.now(UTC)
+            return
+        self.end(
+            job,
+            JobStateKnownValue.ABORTED,
+            JobStateReasonKnownValue.IMAGE_TRANSFER_ERROR,
+        )
+
     def complete(self, job: Job) -> None:
         reason = (
             JobStateReasonKnownValue.JOB_COMPLETED_WITH_WARNINGS

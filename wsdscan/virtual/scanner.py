@@ -10,9 +10,11 @@ are rendered and encoded in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hmac
 import time
 from collections.abc import Callable
+from typing import Any
 from xml.etree.ElementTree import QName
 
 from wsdscan.generated.models.scan import (
@@ -45,6 +47,7 @@ from wsdscan.generated.models.scan import (
 )
 from wsdscan.generated.server import ScannerServiceBase
 from wsdscan.runtime.contract import AttachmentReply, RequestContext
+from wsdscan.runtime.eventing import SubscriptionManager
 from wsdscan.runtime.faults import (
     ClientErrorInvalidDestinationToken,
     ClientErrorInvalidJobToken,
@@ -59,8 +62,10 @@ from wsdscan.runtime.namespaces import WSCN, canonical_namespace
 
 from . import capabilities, reports
 from .config import VirtualScannerConfig
-from .images import PageSpec, make_image
+from .eventing import ScannerEventing
+from .images import PageSpec
 from .jobs import Job, JobTable
+from .pagecache import PageCache
 from .ticket import image_information, resolve_ticket
 
 
@@ -70,7 +75,10 @@ def requested_name(name: QName) -> str | None:
     ``{ns}Local`` must be in the scan namespace (any accepted spelling); text that
     did not resolve to a namespace (``Local`` or ``prefix:Local``) is taken leniently.
     """
-    value = name.text.strip()
+    # Lenient binding leaves text that is not a valid QName (an unbound prefix, base64)
+    # as a plain str: read it the same way instead of failing on it.
+    text: object = name.text if isinstance(name, QName) else name
+    value = str(text).strip()
     if value.startswith("{"):
         namespace, _, local = value[1:].partition("}")
         return local if canonical_namespace(namespace) == WSCN else None
@@ -104,6 +112,10 @@ class VirtualScanner(ScannerServiceBase):
         )
         self._clock = clock
         self._lock = asyncio.Lock()
+        self._pages = PageCache(self.config.image_cache, self.config.png_compress_level)
+        self.eventing: ScannerEventing | None = None
+        """Events and the scan button, once :meth:`attach_eventing` was called."""
+        self.jammed = False
 
     # --- run-time control -------------------------------------------------------
 
@@ -122,9 +134,47 @@ class VirtualScanner(ScannerServiceBase):
         if not self.config.adf:
             raise ValueError("this scanner has no ADF")
         self.jobs.adf_sheets = sheets
+        self._observe()
 
     def _expire(self) -> None:
         self.jobs.expire(self.config.job_timeout)
+        self._observe()
+
+    # --- events and the scan button (wsdscan.virtual.eventing) -------------------
+
+    def attach_eventing(self, manager: SubscriptionManager) -> ScannerEventing:
+        """Publish this scanner's events through ``manager`` (serve its handlers on
+        the scan endpoint) and enable the scan button."""
+        self.eventing = ScannerEventing(manager, clock=self._clock)
+        self._observe(emit=False)
+        return self.eventing
+
+    def _observe(self, emit: bool = True) -> None:
+        if self.eventing is not None:
+            self.eventing.observe(
+                self.jobs, adf=self.config.adf, jammed=self.jammed, emit=emit
+            )
+
+    def press_button(self, destination: str) -> str:
+        """The user picks ``destination`` on the panel and presses Start: sends
+        ScanAvailableEvent to that PC; returns the ScanIdentifier. LookupError if no
+        live subscription registered that name."""
+        if self.eventing is None:
+            raise LookupError("this scanner has no eventing (attach_eventing)")
+        self.eventing.press(destination)
+        return self.eventing.last_scan_identifier or ""
+
+    def set_jammed(self, jammed: bool) -> None:
+        """Simulate a paper jam (Stopped, MediaJam; new jobs are refused) or clear it."""
+        self.jammed = jammed
+        self._observe()
+
+    def update_config(self, **changes: Any) -> None:
+        """Change configuration fields at run time (validated) and send
+        ScannerElementsChangeEvent."""
+        self.config = dataclasses.replace(self.config, **changes)
+        if self.eventing is not None:
+            self.eventing.elements_changed(self.config)
 
     # --- scanner elements -------------------------------------------------------
 
@@ -183,17 +233,24 @@ class VirtualScanner(ScannerServiceBase):
     async def create_scan_job(
         self, request: CreateScanJobRequest, context: RequestContext
     ) -> CreateScanJobResponse:
-        # This scanner never announces ScanAvailableEvent, so it has issued no scan
-        # identifiers or destination tokens that a request could carry.
-        if request.scan_identifier is not None:
+        # Scan identifiers and destination tokens exist only once eventing is on
+        # (a button press issues them); without it, none is valid.
+        scan_identifier = None
+        if self.eventing is not None:
+            scan_identifier = self.eventing.check_job_request(
+                request.scan_identifier, request.destination_token
+            )
+        elif request.scan_identifier is not None:
             raise ClientErrorInvalidScanIdentifier()
-        if request.destination_token is not None:
+        elif request.destination_token is not None:
             raise ClientErrorInvalidDestinationToken()
+        if self.jammed:
+            raise ServerErrorNotAcceptingJobs("the scanner is jammed")
         resolved = resolve_ticket(self.config, request.scan_ticket, strict=True)
         settings = resolved.settings
         async with self._lock:
             self._expire()
-            if self.jobs.active:
+            if len(self.jobs.active) >= self.config.max_active_jobs:
                 raise ServerErrorNotAcceptingJobs()
             if settings.source != "Platen" and self.jobs.adf_sheets <= 0:
                 raise ClientErrorNoImagesAvailable()
@@ -203,6 +260,9 @@ class VirtualScanner(ScannerServiceBase):
                 resolved.final_parameters,
                 adjusted=not resolved.valid,
             )
+            if self.eventing is not None:
+                self.eventing.consume(scan_identifier)
+            self._observe()
         return CreateScanJobResponse(
             job_id=job.job_id,
             job_token=job.token,
@@ -235,11 +295,13 @@ class VirtualScanner(ScannerServiceBase):
                 # Nothing more to scan (feeder empty or ticket satisfied): the end
                 # of the job, as a real ADF finds out when it tries the next sheet.
                 self.jobs.complete(job)
+                self._observe()
                 raise ClientErrorNoImagesAvailable()
             sheet, side = reserved
             job.state = JobStateKnownValue.PROCESSING
             job.reasons = [JobStateReasonKnownValue.JOB_SCANNING_AND_TRANSFERRING]
             job.in_flight += 1
+            self._observe()
         settings = job.settings
         side_settings = settings.back if side == "back" and settings.back else None
         side_settings = side_settings or settings.front
@@ -258,7 +320,7 @@ class VirtualScanner(ScannerServiceBase):
         try:
             if self.config.scan_delay > 0:
                 await asyncio.sleep(self.config.scan_delay)
-            data = await asyncio.to_thread(make_image, spec)
+            data = await self._pages.get(spec)
         except Exception as exc:
             # ImageTransferError: "the WSD Scan Service must abort the job".
             self.jobs.end(
@@ -266,6 +328,7 @@ class VirtualScanner(ScannerServiceBase):
                 JobStateKnownValue.ABORTED,
                 JobStateReasonKnownValue.IMAGE_TRANSFER_ERROR,
             )
+            self._observe()
             raise ServerErrorInternalError() from exc
         finally:
             # No await between here and the lock: plain bookkeeping is safe.
@@ -284,9 +347,19 @@ class VirtualScanner(ScannerServiceBase):
                 and job.scans_completed >= job.images_reserved
             ):
                 self.jobs.complete(job)
+            self._observe()
         body = RetrieveImageResponse(scan_data=b"")
+
+        async def transfer_failed() -> None:
+            async with self._lock:
+                self.jobs.abort_transfer(job)
+
         return AttachmentReply(
-            body=body, content=data, content_type=spec.content_type, size=len(data)
+            body=body,
+            content=data,
+            content_type=spec.content_type,
+            size=len(data),
+            on_abort=transfer_failed,
         )
 
     async def cancel_job(
@@ -299,6 +372,7 @@ class VirtualScanner(ScannerServiceBase):
                 # "It is an error to attempt to cancel a completed or canceled job."
                 raise ClientErrorJobIdNotFound(detail=_job_id_detail(request.job_id))
             self.jobs.end(job, JobStateKnownValue.CANCELED)
+            self._observe()
         return CancelJobResponse()
 
     async def get_job_elements(

@@ -1,0 +1,452 @@
+"""MTOM image retrieval over 127.0.0.1: speed and peak memory, in one run.
+
+    python benchmarks/mtom.py [--size-mib 512] [--dir /tmp]
+
+Every client runs in its own process (peak RSS from wait4) and times its own transfer
+(from connecting to the file closed, so interpreter start-up and imports do not count);
+each server runs in its own process. The attachment is a file of --size-mib MiB.
+
+1. baseline: a raw-socket reader (recv_into + write of memoryviews) against the raw
+   server: the Python ceiling for a client;
+2. our client (HttpTransport + generated stub, ``save``) against our server (SoapApp under
+   uvicorn, the RetrieveImage method returning the file's Path);
+3. our client against the raw server (isolates the client);
+4. curl against our server and against the raw server (isolates the server);
+5. the buffered approach zeep uses (requests + requests-toolbelt MultipartDecoder)
+   against our server.
+
+The raw server is the Python ceiling for a server: a blocking socket that sends the same
+MTOM response (same framing, Content-Length) with readinto + sendall of 1 MiB pieces.
+Ends with ``mtom: client_ratio=X server_ratio=Y client_peak_mib=Z buffered_speedup=W``.
+Targets: client_ratio <= 1.3, server_ratio <= 1.3, client_peak_mib <= 64,
+buffered_speedup >= 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MiB = 1024 * 1024
+PIECE = MiB
+TARGETS = {
+    "client_ratio": 1.3,
+    "server_ratio": 1.3,
+    "client_peak_mib": 64.0,
+    "buffered_speedup": 3.0,
+}
+
+
+# -- the request every client sends ---------------------------------------------------------
+
+
+def request_xml(url: str) -> bytes:
+    from wsdscan.generated import routes
+    from wsdscan.generated.models.scan import DocumentDescription, RetrieveImageRequest
+    from wsdscan.runtime.envelope import ANONYMOUS, build_envelope
+    from wsdscan.runtime.xmlbind import to_element
+
+    request = RetrieveImageRequest(
+        job_id=1,
+        job_token="bench",
+        document_description=DocumentDescription(document_name="IMAGE000.PNG"),
+    )
+    return build_envelope(
+        to_element(request),
+        action=routes.RETRIEVE_IMAGE.action,
+        to=url,
+        reply_to=ANONYMOUS,
+    )
+
+
+# -- servers ----------------------------------------------------------------------------
+
+
+def serve_ours(payload: Path) -> None:
+    from wsdscan.generated import ScannerServiceBase
+    from wsdscan.generated.models.scan import (
+        RetrieveImageRequest,
+        RetrieveImageResponse,
+    )
+    from wsdscan.runtime.contract import AttachmentReply, RequestContext
+    from wsdscan.runtime.serve import bind_socket, make_server
+    from wsdscan.runtime.server import SoapApp
+
+    class Bench(ScannerServiceBase):
+        async def retrieve_image(
+            self, request: RetrieveImageRequest, context: RequestContext
+        ) -> AttachmentReply[RetrieveImageResponse]:
+            body = RetrieveImageResponse(scan_data=b"")
+            return AttachmentReply(body, payload, "image/png")
+
+    sock = bind_socket("127.0.0.1", 0)
+    print(sock.getsockname()[1], flush=True)
+    asyncio.run(make_server(SoapApp(Bench())).serve(sockets=[sock]))
+
+
+def _raw_response(payload: Path) -> tuple[bytes, bytes, int]:
+    from lxml import etree
+    from wsdscan.generated import routes
+    from wsdscan.generated.models.scan import RetrieveImageResponse
+    from wsdscan.runtime import mtom
+    from wsdscan.runtime.envelope import ANONYMOUS, build_envelope
+    from wsdscan.runtime.xmlbind import XOP, to_element
+
+    frame = mtom.MtomEnvelope.new()
+    body = to_element(RetrieveImageResponse(scan_data=b""))
+    etree.SubElement(body[0], f"{{{XOP}}}Include", href=f"cid:{frame.attachment_id}")
+    soap = build_envelope(
+        body, action=routes.RETRIEVE_IMAGE.response_action, to=ANONYMOUS
+    )
+    head = frame.head(soap, "image/png")
+    tail = frame.tail()
+    length = len(head) + payload.stat().st_size + len(tail)
+    http = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: "
+        + frame.content_type.encode()
+        + b"\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % length
+    )
+    return http + head, tail, length
+
+
+def serve_raw(payload: Path) -> None:
+    head, tail, _ = _raw_response(payload)
+    listener = socket.create_server(("127.0.0.1", 0))
+    print(listener.getsockname()[1], flush=True)
+
+    def answer(conn: socket.socket) -> None:
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                more = conn.recv(65536)
+                if not more:
+                    return
+                data += more
+            headers, _, body = data.partition(b"\r\n\r\n")
+            length = 0
+            for line in headers.split(b"\r\n"):
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            while len(body) < length:
+                more = conn.recv(65536)
+                if not more:
+                    return
+                body += more
+            buffer = bytearray(PIECE)
+            view = memoryview(buffer)
+            try:
+                conn.sendall(head)
+                with payload.open("rb", buffering=0) as handle:
+                    while n := handle.readinto(buffer):
+                        conn.sendall(view[:n])
+                conn.sendall(tail)
+            except OSError:
+                return
+
+    while True:
+        conn, _ = listener.accept()
+        threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+
+# -- clients (each prints {"seconds": ..., "bytes": ...}) -----------------------------------
+
+
+def client_raw(url: str, out: Path) -> dict[str, Any]:
+    """Send the request, then recv_into a 1 MiB buffer and write the attachment bytes
+    (everything between the second part's headers and the closing delimiter)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    body = request_xml(url)
+    request = (
+        b"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/soap+xml\r\n"
+        b"Content-Length: %d\r\n\r\n"
+        % (parts.path.encode(), parts.netloc.encode(), len(body))
+    ) + body
+    started = time.perf_counter()
+    buffer = bytearray(PIECE)
+    view = memoryview(buffer)
+    written = 0
+    with (
+        socket.create_connection((parts.hostname, parts.port)) as sock,
+        out.open("wb", buffering=0) as handle,
+    ):
+        sock.sendall(request)
+        data = b""
+        while data.count(b"\r\n\r\n") < 3:  # HTTP headers, root part, image part
+            more = sock.recv(PIECE)
+            if not more:
+                raise SystemExit("raw client: short response")
+            data += more
+        http_headers, _, rest = data.partition(b"\r\n\r\n")
+        length = boundary = None
+        for line in http_headers.split(b"\r\n"):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+            if name.strip().lower() == b"content-type":
+                boundary = value.split(b'boundary="')[1].split(b'"')[0]
+        assert length is not None and boundary is not None
+        tail_size = len(b"\r\n--" + boundary + b"--\r\n")
+        start = rest.index(b"\r\n\r\n", rest.index(b"--" + boundary, 10)) + 4
+        to_write = length - start - tail_size  # the attachment's size
+        written = min(len(rest) - start, to_write)
+        handle.write(rest[start : start + written])
+        while written < to_write:
+            n = sock.recv_into(buffer)
+            if n == 0:
+                raise SystemExit("raw client: connection closed early")
+            take = min(n, to_write - written)
+            handle.write(view[:take])
+            written += take
+    return {"seconds": time.perf_counter() - started, "bytes": written}
+
+
+def client_ours(url: str, out: Path) -> dict[str, Any]:
+    from wsdscan.generated import ScannerServiceClient
+    from wsdscan.generated.models.scan import DocumentDescription
+    from wsdscan.runtime.client import HttpTransport
+
+    async def run() -> int:
+        async with HttpTransport(url) as transport:
+            result = await ScannerServiceClient(transport).retrieve_image(
+                job_id=1,
+                job_token="bench",
+                document_description=DocumentDescription(document_name="IMAGE000.PNG"),
+            )
+            return await result.save(out)
+
+    started = time.perf_counter()
+    written = asyncio.run(run())
+    return {"seconds": time.perf_counter() - started, "bytes": written}
+
+
+def client_buffered(url: str, out: Path) -> dict[str, Any]:
+    """What zeep does: the whole body in memory, then split into parts."""
+    import requests
+    from requests_toolbelt.multipart.decoder import MultipartDecoder
+
+    body = request_xml(url)
+    started = time.perf_counter()
+    response = requests.post(
+        url, data=body, headers={"Content-Type": "application/soap+xml"}, timeout=600
+    )
+    decoder = MultipartDecoder.from_response(response)
+    image = decoder.parts[1].content
+    with out.open("wb") as handle:
+        handle.write(image)
+    return {"seconds": time.perf_counter() - started, "bytes": len(image)}
+
+
+CLIENTS = {"raw": client_raw, "ours": client_ours, "buffered": client_buffered}
+
+
+# -- the driver ---------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    name: str
+    seconds: float
+    size: int
+    peak_mib: float
+
+    @property
+    def mb_s(self) -> float:
+        return self.size / 1e6 / self.seconds
+
+
+def _vm_hwm_mib() -> float:
+    """This process's peak resident set size since its exec (VmHWM)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def _run(argv: list[str]) -> tuple[str, float]:
+    """Run a client process; its stdout and its peak RSS in MiB."""
+    with tempfile.TemporaryFile() as stdout:
+        process = subprocess.Popen(argv, stdout=stdout)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        stdout.seek(0)
+        text = stdout.read().decode()
+    if process.returncode != 0:
+        raise SystemExit(f"{argv} failed ({process.returncode}): {text}")
+    return text, usage.ru_maxrss / 1024
+
+
+def _check(out: Path, payload: Path, size: int) -> None:
+    if out.stat().st_size != size:
+        raise SystemExit(f"{out}: {out.stat().st_size} bytes, expected {size}")
+    with out.open("rb") as a, payload.open("rb") as b:
+        for offset in (0, max(size - MiB, 0), size // 2):
+            a.seek(offset)
+            b.seek(offset)
+            if a.read(MiB) != b.read(MiB):
+                raise SystemExit(f"{out}: differs from the payload near {offset}")
+    out.unlink()
+
+
+def _python_client(kind: str, url: str, out: Path, payload: Path, size: int) -> Row:
+    text, _ = _run([sys.executable, __file__, "--client", kind, url, str(out)])
+    result = json.loads(text)
+    _check(out, payload, size)
+    return Row("", result["seconds"], size, result["peak_mib"])
+
+
+def _curl(url: str, out: Path, request: Path, size: int) -> Row:
+    text, peak = _run(
+        [
+            "curl",
+            "-sS",
+            "--fail",
+            "-o",
+            str(out),
+            "-w",
+            "%{time_total} %{size_download}",
+            "-H",
+            "Content-Type: application/soap+xml",
+            "--data-binary",
+            f"@{request}",
+            url,
+        ]
+    )
+    seconds, downloaded = text.split()
+    if int(downloaded) < size:
+        raise SystemExit(f"curl got {downloaded} bytes, expected over {size}")
+    out.unlink()
+    return Row("", float(seconds), size, peak)
+
+
+def _start_server(kind: str, payload: Path) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--serve", kind, str(payload)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    port = int(process.stdout.readline())
+    return process, f"http://127.0.0.1:{port}/WSDScanner"
+
+
+def _make_payload(path: Path, size: int) -> None:
+    block = os.urandom(MiB)
+    with path.open("wb") as handle:
+        for start in range(0, size, MiB):
+            handle.write(block[: min(MiB, size - start)])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size-mib", type=int, default=512)
+    parser.add_argument("--dir", default=None, help="where the files go (disk is fine)")
+    parser.add_argument("--skip-buffered", action="store_true")
+    parser.add_argument("--serve", nargs=2, metavar=("KIND", "PAYLOAD"))
+    parser.add_argument("--client", nargs=3, metavar=("KIND", "URL", "OUT"))
+    parser.add_argument("--request", nargs=2, metavar=("URL", "OUT"))
+    args = parser.parse_args()
+    if args.serve:
+        kind, payload = args.serve
+        (serve_ours if kind == "ours" else serve_raw)(Path(payload))
+        return 0
+    if args.client:
+        kind, url, out = args.client
+        result = CLIENTS[kind](url, Path(out))
+        result["peak_mib"] = _vm_hwm_mib()
+        print(json.dumps(result))
+        return 0
+    if args.request:
+        url, out = args.request
+        Path(out).write_bytes(request_xml(url))
+        return 0
+    if shutil.which("curl") is None:
+        raise SystemExit("curl is needed (Debian: apt-get install -y curl)")
+
+    size = args.size_mib * MiB
+    with tempfile.TemporaryDirectory(dir=args.dir, prefix="mtom-bench-") as tmp:
+        folder = Path(tmp)
+        payload = folder / "payload.bin"
+        _make_payload(payload, size)
+        out = folder / "out.bin"
+        ours, ours_url = _start_server("ours", payload)
+        raw, raw_url = _start_server("raw", payload)
+        request = folder / "request.xml"
+        # built in a child: the driver stays small, so a forked child's peak RSS (which
+        # Linux counts from before its exec) is not inflated by the driver's imports
+        subprocess.run(
+            [sys.executable, __file__, "--request", ours_url, str(request)], check=True
+        )
+
+        def pc(kind: str, url: str) -> Row:
+            return _python_client(kind, url, out, payload, size)
+
+        cases = [
+            ("1 baseline raw reader / raw server", lambda: pc("raw", raw_url)),
+            ("2 our client / our server", lambda: pc("ours", ours_url)),
+            ("3 our client / raw server", lambda: pc("ours", raw_url)),
+            ("4a curl / our server", lambda: _curl(ours_url, out, request, size)),
+            ("4b curl / raw server", lambda: _curl(raw_url, out, request, size)),
+            ("5 requests+toolbelt / our server", lambda: pc("buffered", ours_url)),
+        ]
+        if args.skip_buffered:
+            cases.pop()
+        rows = []
+        try:
+            for name, make in cases:
+                row = make()
+                row.name = name
+                rows.append(row)
+                print(f"  {name}: {row.seconds:.2f} s", file=sys.stderr, flush=True)
+        finally:
+            for process in (ours, raw):
+                process.terminate()
+                process.wait()
+    return _report(rows, args.size_mib)
+
+
+def _report(rows: list[Row], size_mib: int) -> int:
+    by = {row.name[:2].strip(): row for row in rows}
+    base = by["1"].seconds
+    print(f"MTOM retrieval, {size_mib} MiB attachment, 127.0.0.1")
+    print(f"{'case':38} {'MB/s':>8} {'s':>7} {'/base':>6} {'peak MiB':>9}")
+    for row in rows:
+        print(
+            f"{row.name:38} {row.mb_s:8.0f} {row.seconds:7.2f} "
+            f"{row.seconds / base:6.2f} {row.peak_mib:9.1f}"
+        )
+    result = {
+        "client_ratio": by["3"].seconds / base,
+        "server_ratio": by["4a"].seconds / by["4b"].seconds,
+        "client_peak_mib": max(by["2"].peak_mib, by["3"].peak_mib),
+        "buffered_speedup": by["5"].seconds / by["2"].seconds if "5" in by else 0.0,
+    }
+    met = {
+        name: (
+            value >= TARGETS[name]
+            if name == "buffered_speedup"
+            else value <= TARGETS[name]
+        )
+        for name, value in result.items()
+    }
+    print("targets met: " + ", ".join(f"{k}={v}" for k, v in met.items()))
+    print("mtom: " + " ".join(f"{name}={value:.2f}" for name, value in result.items()))
+    return 0 if all(met.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,215 @@
+"""The WS-Discovery client side: multicast (or directed) Probe and Resolve, collecting
+the unicast answers for a while.
+
+Lenient (``shared/notes/device-quirks.md``): several ProbeMatch records per message
+(Lexmark MX310dn, row 24), slow responders (Pantum answers after more than 2.5 s, row 25:
+the default wait is longer), repeats of one answer (de-duplicated by MessageID, then
+merged by endpoint address).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Final
+from xml.etree.ElementTree import QName
+
+import httpx
+
+from .discovery_messages import (
+    Announcement,
+    DiscoveryMessage,
+    build_probe,
+    build_resolve,
+    parse_discovery_message,
+)
+from .discovery_names import DISCOVERY_PORT, MULTICAST_GROUP, SCAN_DEVICE_TYPE
+from .discovery_udp import (
+    Address,
+    DatagramEndpoint,
+    client_socket,
+    multicast_ipv4_addresses,
+    open_endpoint,
+)
+from .envelope import new_message_id
+from .errors import ProtocolError, TransportError
+from .xmlbind import XmlInputError
+
+log = logging.getLogger("wsdscan.discovery")
+
+DEFAULT_TIMEOUT: Final = 4.0
+# Probe repeats (UDP is unreliable), as offsets in seconds from the start.
+_REPEATS: Final = (0.0, 0.25, 0.75)
+
+
+class _Collector:
+    def __init__(self, relates_to: str, kind: str) -> None:
+        self.relates_to = relates_to
+        self.kind = kind
+        self.seen: set[str] = set()
+        self.found: dict[str, Announcement] = {}
+        self.order: list[str] = []
+
+    def __call__(self, data: bytes, sender: Address) -> None:
+        try:
+            message = parse_discovery_message(data)
+        except (XmlInputError, ProtocolError) as exc:
+            log.debug("ignoring a datagram from %s: %s", sender, exc)
+            return
+        self.add(message)
+
+    def add(self, message: DiscoveryMessage) -> None:
+        if message.kind != self.kind or message.relates_to != self.relates_to:
+            return
+        if message.message_id:
+            if message.message_id in self.seen:
+                return
+            self.seen.add(message.message_id)
+        for item in message.matches:
+            key = item.endpoint.strip().lower()
+            known = self.found.get(key)
+            if known is None:
+                self.found[key] = item
+                self.order.append(key)
+            else:
+                self.found[key] = _merge(known, item)
+
+    def results(self) -> list[Announcement]:
+        return [self.found[key] for key in self.order]
+
+
+def _merge(a: Announcement, b: Announcement) -> Announcement:
+    xaddrs = a.xaddrs + tuple(x for x in b.xaddrs if x not in a.xaddrs)
+    types = a.types + tuple(t for t in b.types if t not in a.types)
+    version = max(a.metadata_version or 0, b.metadata_version or 0) or None
+    return Announcement(a.endpoint, types, xaddrs, version, a.scopes or b.scopes)
+
+
+async def _exchange(
+    request: bytes,
+    message_id: str,
+    kind: str,
+    *,
+    timeout: float,
+    interfaces: Sequence[str] | None,
+    targets: Sequence[Address],
+    multicast: bool,
+    stop_after_first: bool = False,
+) -> list[Announcement]:
+    collector = _Collector(message_id, kind)
+    endpoints: list[tuple[DatagramEndpoint, list[Address]]] = []
+    try:
+        if multicast:
+            addresses = (
+                list(interfaces)
+                if interfaces is not None
+                else multicast_ipv4_addresses()
+            )
+            if not addresses:
+                log.info("no multicast-capable IPv4 interface: multicast skipped")
+            for address in addresses:
+                endpoint = await open_endpoint(client_socket(address), collector)
+                endpoints.append((endpoint, [(MULTICAST_GROUP, DISCOVERY_PORT)]))
+        if targets:
+            endpoint = await open_endpoint(client_socket(None), collector)
+            endpoints.append((endpoint, list(targets)))
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        deadline = start + timeout
+        for offset in _REPEATS:
+            wait = start + offset - loop.time()
+            if wait > 0:
+                await asyncio.sleep(min(wait, max(0.0, deadline - loop.time())))
+            if loop.time() >= deadline or (stop_after_first and collector.order):
+                break
+            for endpoint, destinations in endpoints:
+                for destination in destinations:
+                    with contextlib.suppress(OSError):
+                        endpoint.send(request, destination)
+        while loop.time() < deadline:
+            if stop_after_first and collector.order:
+                break
+            await asyncio.sleep(min(0.05, max(0.0, deadline - loop.time())))
+    finally:
+        for endpoint, _ in endpoints:
+            endpoint.close()
+    return collector.results()
+
+
+async def probe(
+    types: Sequence[QName] = (SCAN_DEVICE_TYPE,),
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    interfaces: Sequence[str] | None = None,
+    targets: Sequence[Address] = (),
+    multicast: bool = True,
+) -> list[Announcement]:
+    """Probe for target services of ``types`` and return the matches (one per endpoint).
+
+    Multicast goes out of each IPv4 address in ``interfaces`` (default: every up,
+    multicast-capable, non-loopback interface); ``targets`` get a directed (unicast)
+    Probe as well. Waits ``timeout`` seconds for answers."""
+    message_id = new_message_id()
+    return await _exchange(
+        build_probe(types, message_id),
+        message_id,
+        "ProbeMatches",
+        timeout=timeout,
+        interfaces=interfaces,
+        targets=targets,
+        multicast=multicast,
+    )
+
+
+async def resolve(
+    endpoint: str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    interfaces: Sequence[str] | None = None,
+    targets: Sequence[Address] = (),
+    multicast: bool = True,
+) -> Announcement | None:
+    """Resolve an endpoint address (``urn:uuid:...``) to its transport addresses."""
+    message_id = new_message_id()
+    found = await _exchange(
+        build_resolve(endpoint, message_id),
+        message_id,
+        "ResolveMatches",
+        timeout=timeout,
+        interfaces=interfaces,
+        targets=targets,
+        multicast=multicast,
+        stop_after_first=True,
+    )
+    return found[0] if found else None
+
+
+async def probe_http(
+    url: str,
+    types: Sequence[QName] = (SCAN_DEVICE_TYPE,),
+    *,
+    timeout: float = 10.0,
+    user_agent: str = "WSDAPI",
+) -> list[Announcement]:
+    """A directed Probe over HTTP (POST to a device's discovery or device endpoint)."""
+    message_id = new_message_id()
+    try:
+        async with httpx.AsyncClient(timeout=timeout) as client:
+            response = await client.post(
+                url,
+                content=build_probe(types, message_id),
+                headers={
+                    "Content-Type": "application/soap+xml",
+                    "User-Agent": user_agent,
+                },
+            )
+    except httpx.HTTPError as exc:
+        raise TransportError(f"directed Probe to {url}: {exc}") from exc
+    message = parse_discovery_message(response.content)
+    if message.kind != "ProbeMatches":
+        raise ProtocolError(f"directed Probe to {url}: got {message.kind}")
+    collector = _Collector(message.relates_to or "", "ProbeMatches")
+    collector.add(message)
+    return collector.results()

@@ -1,0 +1,201 @@
+"""The event sink: an ASGI app that receives notifications and SubscriptionEnd.
+
+Each subscription gets its own path (``/events/<key>``), so notifications are routed
+by URL and need no reference parameters echoed back (devices differ in that). A
+notification is answered ``202 Accepted`` at once; its body is then bound to the generated
+event dataclass (by ``wsa:Action``, or by the Body element's name when a device sends
+no Action) and handed to the sink's ``on_<event>`` method by one task per
+subscription, in arrival order, so a slow handler never makes the device wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final
+
+from lxml import etree
+
+from . import eventing_wire as wire
+from .contract import EventRoute
+from .envelope import parse_envelope
+from .errors import ProtocolError
+from .server import Receive, Scope, Send
+from .xmlbind import bind
+
+log = logging.getLogger("wsdscan.eventing")
+
+MAX_NOTIFICATION: Final = 1024 * 1024
+QUEUE_SIZE: Final = 256
+
+EndHandler = Callable[[str, str], Awaitable[None]]
+"""Called with (status local name, reason text) when a SubscriptionEnd arrives."""
+
+
+class _Target:
+    """One subscription's sink object, end handler and dispatch queue."""
+
+    def __init__(self, sink: object, on_end: EndHandler | None) -> None:
+        self.sink = sink
+        self.on_end = on_end
+        self.queue: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue(
+            QUEUE_SIZE
+        )
+        self.task: asyncio.Task[None] | None = None
+        self.received = 0
+
+    def submit(self, call: Callable[[], Awaitable[None]]) -> None:
+        try:
+            self.queue.put_nowait(call)
+        except asyncio.QueueFull:
+            log.warning("event handler is %d events behind: event dropped", QUEUE_SIZE)
+            return
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            call = await self.queue.get()
+            try:
+                await call()
+            except Exception:
+                log.exception("event handler failed")
+            finally:
+                self.queue.task_done()
+
+    async def aclose(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+
+class EventSinkApp:
+    """ASGI app for notifications under ``prefix``; :meth:`register` adds a target."""
+
+    def __init__(
+        self, routes: Mapping[str, EventRoute[Any]], prefix: str = "/events"
+    ) -> None:
+        self.routes = routes
+        self.prefix = prefix.rstrip("/")
+        self._by_event = {route.event: route for route in routes.values()}
+        self._targets: dict[str, _Target] = {}
+
+    def register(self, key: str, sink: object, on_end: EndHandler | None) -> str:
+        """Deliver notifications posted to the returned path to ``sink``."""
+        self._targets[key] = _Target(sink, on_end)
+        return f"{self.prefix}/{key}"
+
+    async def unregister(self, key: str) -> None:
+        target = self._targets.pop(key, None)
+        if target is not None:
+            await target.aclose()
+
+    async def join(self, key: str) -> None:
+        """Wait until the handlers have run for everything received so far."""
+        target = self._targets.get(key)
+        if target is not None:
+            await target.queue.join()
+
+    def received(self, key: str) -> int:
+        target = self._targets.get(key)
+        return target.received if target is not None else 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        key = scope["path"][len(self.prefix) + 1 :].strip("/")
+        target = (
+            self._targets.get(key) if scope["path"].startswith(self.prefix) else None
+        )
+        if target is None:
+            await _status(send, 404)
+            return
+        if scope["method"] != "POST":
+            await _status(send, 405)
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if len(body) > MAX_NOTIFICATION:
+                await _status(send, 413)
+                return
+            if not message.get("more_body"):
+                break
+        try:
+            call = self._dispatch(bytes(body), target)
+        except (ProtocolError, wire.EventingFault) as exc:
+            log.warning("unreadable notification: %s", exc)
+            await _status(send, 400)
+            return
+        if call is None:
+            await _status(send, 400)
+            return
+        target.received += 1
+        target.submit(call)
+        await _status(send, 202)
+
+    def _dispatch(
+        self, data: bytes, target: _Target
+    ) -> Callable[[], Awaitable[None]] | None:
+        envelope = parse_envelope(data)
+        body = envelope.body
+        if body is None:
+            return None
+        action = envelope.addressing.action or ""
+        local = etree.QName(body).localname
+        if action == wire.SUBSCRIPTION_END or (
+            not action and local == "SubscriptionEnd"
+        ):
+            status = wire.subscription_end_status(body)
+            reason = body.findtext(wire.wse("Reason")) or ""
+            on_end = target.on_end
+            if on_end is None:
+                return _nothing
+            return lambda: on_end(status, reason.strip())
+        route = self.routes.get(action) or self._by_event.get(local)
+        if route is None or route.event != local:
+            log.warning(
+                "notification with unknown Action %r / body <%s>", action, local
+            )
+            return None
+        method = getattr(target.sink, route.sink_method, None)
+        if method is None:
+            return _nothing
+        handler: Callable[[Any], Awaitable[None]] = method
+        body_type = route.body_type
+
+        async def call() -> None:
+            # Bound after the 202 went out: binding is the costly part, and the
+            # event source should not wait for it.
+            await handler(bind(body, body_type))
+
+        return call
+
+
+async def _nothing() -> None:
+    return None
+
+
+async def _status(send: Send, status: int) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-length", b"0")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -1,0 +1,840 @@
+"""Hostile requests against ``wsdscan serve`` (a real subprocess on 127.0.0.1).
+
+Every request below is answered with the right SOAP fault and HTTP status, never with a
+traceback; the server keeps serving (checked after every test) and the job table is
+what it should be (no job created, leaked or lost). The XML parser never resolves an
+entity and never touches the network: a listener we run sees no connection and a local
+file's content never comes back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from interop_support import ServedScanner
+from wsdscan.generated import ScannerServiceClient
+from wsdscan.generated.models.scan import (
+    CreateScanJobResponse,
+    DocumentDescription,
+    RequestedElements,
+    ScanTicket,
+)
+from wsdscan.runtime import faults
+from wsdscan.runtime.client import HttpTransport
+from wsdscan.runtime.envelope import build_envelope, parse_envelope
+from wsdscan.runtime.faults import SoapFault, fault_from_element
+from wsdscan.runtime.namespaces import SOAP_ENV, WSA
+
+from wsdscan.scanning import ScannerSession
+
+SCAN = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
+SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
+MAX_BODY = 256 * 1024
+READ_TIMEOUT = 1.0
+SERVE_ARGS = [
+    "--max-body",
+    str(MAX_BODY),
+    "--read-timeout",
+    str(READ_TIMEOUT),
+    "--scan-delay",
+    "0.4",
+    "--adf-sheets",
+    "50",
+]
+SOAP_TYPE = "application/soap+xml; charset=utf-8"
+_DOC = DocumentDescription(document_name="page.png")
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[ServedScanner]:
+    with ServedScanner(SERVE_ARGS) as srv:
+        yield srv
+
+
+@pytest.fixture
+def url(served: ServedScanner) -> str:
+    return served.url
+
+
+@pytest.fixture
+async def client(url: str) -> AsyncIterator[ScannerServiceClient]:
+    async with HttpTransport(url, timeout=httpx.Timeout(20.0)) as transport:
+        yield ScannerServiceClient(transport)
+
+
+@pytest.fixture(autouse=True)
+async def still_serving(served: ServedScanner) -> AsyncIterator[None]:
+    """After every test: the server is alive, answers a normal request, and has no
+    active job left (each test ends its jobs)."""
+    yield
+    assert served.alive(), served.log_tail()
+    async with HttpTransport(served.url) as transport:
+        stub = ScannerServiceClient(transport)
+        status = await stub.get_scanner_elements(
+            requested_elements=RequestedElements(name=[_scan_qname("ScannerStatus")])
+        )
+        assert status.scanner_elements.element_data[0].valid is True
+        active = await stub.get_active_jobs()
+        assert active.active_jobs.job_summary == [], "a test leaked an active job"
+
+
+def _scan_qname(local: str) -> object:
+    from xml.etree.ElementTree import QName
+
+    return QName(SCAN, local)
+
+
+# -- request builders -------------------------------------------------------------------
+
+
+def envelope(
+    body: str,
+    *,
+    action: str | None = f"{SCAN}/GetActiveJobs",
+    soap_ns: str = SOAP_ENV,
+    prolog: str = '<?xml version="1.0" encoding="UTF-8"?>',
+    extra_header: str = "",
+) -> bytes:
+    action_xml = f"<wsa:Action>{action}</wsa:Action>" if action is not None else ""
+    return (
+        f'{prolog}<soap:Envelope xmlns:soap="{soap_ns}" xmlns:wsa="{WSA}" '
+        f'xmlns:wscn="{SCAN}"><soap:Header>'
+        f"<wsa:MessageID>urn:uuid:{uuid.uuid4()}</wsa:MessageID>"
+        f"<wsa:To>http://127.0.0.1/WSDScanner</wsa:To>{action_xml}{extra_header}"
+        f"</soap:Header><soap:Body>{body}</soap:Body></soap:Envelope>"
+    ).encode()
+
+
+GET_ACTIVE = "<wscn:GetActiveJobsRequest/>"
+
+
+async def post(
+    url: str, content: bytes, content_type: str | None = SOAP_TYPE
+) -> httpx.Response:
+    headers = {"Content-Type": content_type} if content_type is not None else {}
+    async with httpx.AsyncClient(timeout=20.0) as http:
+        return await http.post(url, content=content, headers=headers)
+
+
+def read_fault(response: httpx.Response) -> SoapFault:
+    """The response must be a SOAP 1.2 fault envelope without any traceback."""
+    assert b"Traceback" not in response.content
+    assert b'File "' not in response.content
+    assert response.headers["content-type"].startswith("application/soap+xml")
+    parsed = parse_envelope(response.content)
+    assert parsed.body is not None and parsed.body.tag == f"{{{SOAP_ENV}}}Fault"
+    assert parsed.addressing.action == faults.WSA_FAULT_ACTION
+    return fault_from_element(parsed.body)
+
+
+def expect_fault(
+    response: httpx.Response, status: int, fault_class: type[SoapFault]
+) -> SoapFault:
+    assert response.status_code == status, response.text[:500]
+    fault = read_fault(response)
+    assert type(fault) is fault_class, repr(fault)
+    return fault
+
+
+# -- XML: entities, DTDs, depth, size, encoding ------------------------------------------
+
+
+class Listener:
+    """A TCP listener on 127.0.0.1 that records every connection it gets."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        self.sock.close()
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    watcher = Listener()
+    yield watcher
+    watcher.close()
+
+
+def _entity_requests(port: int, secret_file: Path) -> dict[str, bytes]:
+    http = f"http://127.0.0.1:{port}"
+    file_url = secret_file.as_uri()
+    name = "<wscn:Name>wscn:{}</wscn:Name>"
+    get_elements = (
+        "<wscn:GetScannerElementsRequest><wscn:RequestedElements>"
+        + name.format("&x;")
+        + "</wscn:RequestedElements></wscn:GetScannerElementsRequest>"
+    )
+    action = f"{SCAN}/GetScannerElements"
+    dtd = '<?xml version="1.0"?><!DOCTYPE soap:Envelope [{}]>'
+    lol = "".join(
+        f'<!ENTITY l{i} "{"".join(f"&l{i - 1};" for _ in range(10))}">'
+        for i in range(1, 10)
+    )
+    return {
+        "general external entity (http)": envelope(
+            get_elements,
+            action=action,
+            prolog=dtd.format(f'<!ENTITY x SYSTEM "{http}/general">'),
+        ),
+        "general external entity (file)": envelope(
+            get_elements,
+            action=action,
+            prolog=dtd.format(f'<!ENTITY x SYSTEM "{file_url}">'),
+        ),
+        "parameter entity (http)": envelope(
+            GET_ACTIVE,
+            prolog=dtd.format(f'<!ENTITY % p SYSTEM "{http}/parameter"> %p;'),
+        ),
+        "parameter entity (file)": envelope(
+            GET_ACTIVE,
+            prolog=dtd.format(f'<!ENTITY % p SYSTEM "{file_url}"> %p;'),
+        ),
+        "external DTD subset": envelope(
+            GET_ACTIVE,
+            prolog=f'<?xml version="1.0"?><!DOCTYPE soap:Envelope SYSTEM "{http}/dtd">',
+        ),
+        "entity expansion bomb": envelope(
+            get_elements.replace("&x;", "&l9;"),
+            action=action,
+            prolog=dtd.format('<!ENTITY l0 "lol">' + lol),
+        ),
+        "quadratic blowup": envelope(
+            get_elements.replace("&x;", "&big;" * 2000),
+            action=action,
+            prolog=dtd.format(f'<!ENTITY big "{"A" * 50_000}">'),
+        ),
+        "harmless internal DTD": envelope(
+            GET_ACTIVE, prolog=dtd.format('<!ENTITY ok "ok">')
+        ),
+        "bare DOCTYPE": envelope(
+            GET_ACTIVE, prolog='<?xml version="1.0"?><!DOCTYPE soap:Envelope>'
+        ),
+    }
+
+
+async def test_no_entity_is_resolved_and_no_network_is_touched(
+    url: str, listener: Listener, tmp_path: Path
+) -> None:
+    secret = f"SECRET-{uuid.uuid4()}"
+    secret_file = tmp_path / "secret.xml"
+    secret_file.write_text(secret)
+    for label, request in _entity_requests(listener.port, secret_file).items():
+        started = time.monotonic()
+        response = await post(url, request)
+        fault = expect_fault(response, 400, faults.InvalidArgs)
+        assert "DTD" in fault.reason, (label, fault.reason)
+        assert secret.encode() not in response.content, label
+        assert time.monotonic() - started < 5, f"{label} took too long"
+    await asyncio.sleep(0.3)
+    assert listener.connections == 0, "the XML parser connected to the network"
+    # The listener does see connections (so the zero above means something).
+    with socket.create_connection(("127.0.0.1", listener.port), timeout=2):
+        pass
+    for _ in range(50):
+        if listener.connections:
+            break
+        await asyncio.sleep(0.02)
+    assert listener.connections == 1
+
+
+async def test_undeclared_entity_reference_is_refused(url: str) -> None:
+    response = await post(
+        url, envelope("<wscn:GetActiveJobsRequest>&x;</wscn:GetActiveJobsRequest>")
+    )
+    fault = expect_fault(response, 400, faults.InvalidArgs)
+    assert "not well-formed" in fault.reason
+
+
+@pytest.mark.parametrize("depth", [65, 5_000, 12_000])
+async def test_deep_nesting_is_refused(url: str, depth: int) -> None:
+    body = "<wscn:X>" * depth + "</wscn:X>" * depth
+    response = await post(url, envelope(body))
+    fault = expect_fault(response, 400, faults.InvalidArgs)
+    assert "nested deeper than 64" in fault.reason
+
+
+async def test_moderate_nesting_is_not_refused_for_depth(url: str) -> None:
+    """The depth limit leaves room for real messages (unknown elements are ignored)."""
+    body = "<wscn:GetActiveJobsRequest>" + "<v:X xmlns:v='urn:v'>" * 40
+    body += "</v:X>" * 40 + "</wscn:GetActiveJobsRequest>"
+    response = await post(url, envelope(body))
+    assert response.status_code == 200, response.text[:300]
+
+
+@pytest.mark.parametrize("declared", [True, False])
+async def test_body_over_the_limit_is_413(url: str, declared: bool) -> None:
+    big = envelope(
+        "<wscn:GetActiveJobsRequest>"
+        + "<v:Pad xmlns:v='urn:v'>"
+        + "A" * (MAX_BODY + 10)
+        + "</v:Pad>"
+        + "</wscn:GetActiveJobsRequest>"
+    )
+
+    async def chunked() -> AsyncIterator[bytes]:
+        for start in range(0, len(big), 16384):
+            yield big[start : start + 16384]
+
+    async with httpx.AsyncClient(timeout=20.0) as http:
+        response = await http.post(
+            url,
+            content=big if declared else chunked(),
+            headers={"Content-Type": SOAP_TYPE},
+        )
+    fault = expect_fault(response, 413, faults.InvalidArgs)
+    assert str(MAX_BODY) in fault.reason
+    assert response.headers.get("connection") == "close"
+
+
+async def test_body_just_under_the_limit_is_served(url: str) -> None:
+    request = envelope(
+        "<wscn:GetActiveJobsRequest><v:Pad xmlns:v='urn:v'>"
+        + "A" * (MAX_BODY - 1000)
+        + "</v:Pad></wscn:GetActiveJobsRequest>"
+    )
+    assert len(request) <= MAX_BODY
+    response = await post(url, request)
+    assert response.status_code == 200
+
+
+async def test_huge_text_node_is_refused() -> None:
+    """A text node over 10 MB (libxml2's cap, here below a raised body limit)."""
+    with ServedScanner(["--max-body", str(32 * 1024 * 1024)]) as big:
+        request = envelope(
+            "<wscn:GetActiveJobsRequest><v:Pad xmlns:v='urn:v'>"
+            + "A" * 11_000_000
+            + "</v:Pad></wscn:GetActiveJobsRequest>"
+        )
+        response = await post(big.url, request)
+        fault = expect_fault(response, 400, faults.InvalidArgs)
+        assert "text node over" in fault.reason
+        ok = await post(big.url, envelope(GET_ACTIVE))
+        assert ok.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "<wscn:JobName>Caf\xe9</wscn:JobName>".encode("latin-1"),
+        b"\xff\xfe\xfd",
+        b"\xc3\x28",
+        b"\xed\xa0\x80",  # an encoded UTF-16 surrogate
+        b"\x00",
+    ],
+)
+async def test_bytes_that_are_not_utf8_are_refused(url: str, raw: bytes) -> None:
+    request = envelope(GET_ACTIVE).replace(
+        b"<wscn:GetActiveJobsRequest/>",
+        b"<wscn:GetActiveJobsRequest>" + raw + b"</wscn:GetActiveJobsRequest>",
+    )
+    fault = expect_fault(await post(url, request), 400, faults.InvalidArgs)
+    assert "not well-formed" in fault.reason
+
+
+# -- HTTP and SOAP framing ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "text/plain", "application/json", "image/png", "garbage"]
+)
+async def test_wrong_content_type_is_refused(
+    url: str, content_type: str | None
+) -> None:
+    response = await post(url, envelope(GET_ACTIVE), content_type)
+    fault = expect_fault(response, 400, faults.InvalidArgs)
+    assert "Content-Type" in fault.reason
+    assert response.headers.get("connection") == "close"
+
+
+@pytest.mark.parametrize("content_type", ["text/xml", "application/soap+xml"])
+async def test_accepted_content_types(url: str, content_type: str) -> None:
+    response = await post(url, envelope(GET_ACTIVE), content_type)
+    assert response.status_code == 200
+    assert b"GetActiveJobsResponse" in response.content
+
+
+async def test_unknown_action_is_action_not_supported(url: str) -> None:
+    request = envelope(GET_ACTIVE, action=f"{SCAN}/FormatHardDisk")
+    fault = expect_fault(await post(url, request), 400, faults.ActionNotSupported)
+    assert "FormatHardDisk" in fault.reason or fault.detail is not None
+
+
+async def test_missing_action_with_an_unknown_body(url: str) -> None:
+    request = envelope("<wscn:FormatHardDiskRequest/>", action=None)
+    expect_fault(await post(url, request), 400, faults.ActionNotSupported)
+
+
+async def test_missing_action_with_a_known_body_is_served(url: str) -> None:
+    """Lenient on receipt: the Body element names the operation."""
+    response = await post(url, envelope(GET_ACTIVE, action=None))
+    assert response.status_code == 200
+    assert b"GetActiveJobsResponse" in response.content
+
+
+async def test_empty_action_with_empty_body(url: str) -> None:
+    request = envelope("", action="")
+    expect_fault(await post(url, request), 400, faults.ActionNotSupported)
+
+
+async def test_wrong_soap_version_is_version_mismatch(url: str) -> None:
+    request = envelope(GET_ACTIVE, soap_ns="http://example.com/not-soap")
+    fault = expect_fault(await post(url, request), 500, faults.VersionMismatch)
+    assert "not-soap" in fault.reason
+
+
+async def test_soap11_envelope_is_served(url: str) -> None:
+    response = await post(url, envelope(GET_ACTIVE, soap_ns=SOAP11), "text/xml")
+    assert response.status_code == 200
+
+
+async def test_unknown_must_understand_header(url: str) -> None:
+    request = envelope(
+        GET_ACTIVE,
+        extra_header='<v:Tx xmlns:v="urn:v" soap:mustUnderstand="true">1</v:Tx>',
+    )
+    expect_fault(await post(url, request), 500, faults.MustUnderstand)
+
+
+MALFORMED = {
+    "empty": b"",
+    "not xml": b"hello",
+    "truncated": envelope(GET_ACTIVE)[:-30],
+    "no envelope": b"<wscn:GetActiveJobsRequest xmlns:wscn='%s'/>" % SCAN.encode(),
+    "no body": envelope(GET_ACTIVE)
+    .replace(b"<soap:Body>", b"<soap:Bogus>")
+    .replace(b"</soap:Body>", b"</soap:Bogus>"),
+    "two roots": envelope(GET_ACTIVE) + b"<again/>",
+    "unbound prefix": envelope("<nope:GetActiveJobsRequest/>"),
+    "mismatched tags": envelope("<wscn:GetActiveJobsRequest></wscn:Other>"),
+    "bad attribute": envelope("<wscn:GetActiveJobsRequest a='1' a='2'/>"),
+    "wrong body for the action": envelope(
+        "<wscn:CancelJobRequest><wscn:JobId>1</wscn:JobId></wscn:CancelJobRequest>"
+    ),
+    "unbindable field": envelope(
+        "<wscn:CreateScanJobRequest><wscn:ScanTicket>text</wscn:ScanTicket>"
+        "</wscn:CreateScanJobRequest>",
+        action=f"{SCAN}/CreateScanJob",
+    ),
+    "missing required field": envelope(
+        "<wscn:RetrieveImageRequest><wscn:JobId>1</wscn:JobId></wscn:RetrieveImageRequest>",
+        action=f"{SCAN}/RetrieveImage",
+    ),
+}
+
+
+@pytest.mark.parametrize("label", sorted(MALFORMED))
+async def test_malformed_envelopes_are_invalid_args(url: str, label: str) -> None:
+    response = await post(url, MALFORMED[label])
+    expect_fault(response, 400, faults.InvalidArgs)
+
+
+async def test_job_id_that_is_not_a_number(url: str) -> None:
+    request = envelope(
+        "<wscn:CancelJobRequest><wscn:JobId>one</wscn:JobId></wscn:CancelJobRequest>",
+        action=f"{SCAN}/CancelJob",
+    )
+    fault = expect_fault(await post(url, request), 400, faults.InvalidArgs)
+    assert "CancelJobRequest.job_id" in fault.reason and "`one`" in fault.reason
+
+
+async def test_requested_name_that_is_not_a_qname(url: str) -> None:
+    """An unbound prefix in a QName value is read leniently, never a crash."""
+    request = envelope(
+        "<wscn:GetScannerElementsRequest><wscn:RequestedElements>"
+        "<wscn:Name>nope:ScannerStatus</wscn:Name><wscn:Name>a:b:c</wscn:Name>"
+        "</wscn:RequestedElements></wscn:GetScannerElementsRequest>",
+        action=f"{SCAN}/GetScannerElements",
+    )
+    response = await post(url, request)
+    assert response.status_code == 200, response.text[:300]
+    assert b"ScannerState" in response.content
+
+
+async def test_not_post_and_wrong_path(url: str) -> None:
+    async with httpx.AsyncClient() as http:
+        got = await http.get(url)
+        elsewhere = await http.post(url + "/../../etc/passwd", content=b"x")
+    assert got.status_code == 405
+    assert elsewhere.status_code == 404
+    assert b"Traceback" not in got.content + elsewhere.content
+
+
+# -- MTOM requests ----------------------------------------------------------------------
+
+
+def multipart(
+    parts: list[tuple[dict[str, str], bytes]], boundary: str, *, close: bool = True
+) -> bytes:
+    out = b""
+    for headers, body in parts:
+        out += b"--" + boundary.encode() + b"\r\n"
+        out += b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items())
+        out += b"\r\n" + body + b"\r\n"
+    if close:
+        out += b"--" + boundary.encode() + b"--\r\n"
+    return out
+
+
+ROOT_HEADERS = {
+    "Content-Type": 'application/xop+xml; charset=UTF-8; type="application/soap+xml"',
+    "Content-ID": "<root@x>",
+}
+
+
+def mtom_type(boundary: str, start: str = "<root@x>") -> str:
+    return (
+        f'multipart/related; type="application/xop+xml"; boundary="{boundary}"; '
+        f'start="{start}"; start-info="application/soap+xml"'
+    )
+
+
+def _xop_get_elements(href: str) -> bytes:
+    body = (
+        "<wscn:GetScannerElementsRequest><wscn:RequestedElements><wscn:Name>"
+        f'<xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="{href}"/>'
+        "</wscn:Name></wscn:RequestedElements></wscn:GetScannerElementsRequest>"
+    )
+    return envelope(body, action=f"{SCAN}/GetScannerElements")
+
+
+async def test_valid_mtom_request_is_served(url: str) -> None:
+    """XOP decoded: the Include is replaced by the (base64 of the) part it names."""
+    body = multipart(
+        [
+            (ROOT_HEADERS, envelope(GET_ACTIVE)),
+        ],
+        "b1",
+    )
+    response = await post(url, body, mtom_type("b1"))
+    assert response.status_code == 200, response.text[:300]
+    assert b"GetActiveJobsResponse" in response.content
+
+
+async def test_mtom_include_of_a_present_part_is_inlined(url: str) -> None:
+    body = multipart(
+        [
+            (ROOT_HEADERS, _xop_get_elements("cid:name@x")),
+            ({"Content-Type": "text/plain", "Content-ID": "<name@x>"}, b"anything"),
+        ],
+        "b2",
+    )
+    response = await post(url, body, mtom_type("b2"))
+    # The Name's text is base64 of "anything": not a known element, so Valid=false.
+    assert response.status_code == 200, response.text[:300]
+    assert b'Valid="false"' in response.content or b"Valid>false" in response.content
+
+
+MTOM_BAD = {
+    "boundary not in the body": (
+        lambda: multipart([(ROOT_HEADERS, envelope(GET_ACTIVE))], "real"),
+        mtom_type("other"),
+    ),
+    "no boundary parameter": (
+        lambda: multipart([(ROOT_HEADERS, envelope(GET_ACTIVE))], "b"),
+        'multipart/related; type="application/xop+xml"',
+    ),
+    "no closing boundary": (
+        lambda: multipart([(ROOT_HEADERS, envelope(GET_ACTIVE))], "b", close=False),
+        mtom_type("b"),
+    ),
+    "start names a missing part": (
+        lambda: multipart([(ROOT_HEADERS, envelope(GET_ACTIVE))], "b"),
+        mtom_type("b", start="<elsewhere@x>"),
+    ),
+    "include names a missing part": (
+        lambda: multipart([(ROOT_HEADERS, _xop_get_elements("cid:gone@x"))], "b"),
+        mtom_type("b"),
+    ),
+    "root part is not XML": (
+        lambda: multipart(
+            [({"Content-Type": "image/png", "Content-ID": "<root@x>"}, b"\x89PNG")],
+            "b",
+        ),
+        mtom_type("b"),
+    ),
+    "root part is not an envelope": (
+        lambda: multipart([(ROOT_HEADERS, b"<notsoap/>")], "b"),
+        mtom_type("b"),
+    ),
+    "empty body": (lambda: b"", mtom_type("b")),
+    "headers never end": (
+        lambda: b"--b\r\nContent-Type: text/xml\r\n" + b"X: y\r\n" * 5000,
+        mtom_type("b"),
+    ),
+}
+
+
+@pytest.mark.parametrize("label", sorted(MTOM_BAD))
+async def test_bad_mtom_requests_are_invalid_args(url: str, label: str) -> None:
+    make, content_type = MTOM_BAD[label]
+    response = await post(url, make(), content_type)
+    expect_fault(response, 400, faults.InvalidArgs)
+
+
+# -- jobs: tokens, ids, races, busy ------------------------------------------------------
+
+
+async def _ticket(client: ScannerServiceClient) -> ScanTicket:
+    async with ScannerSession("unused", transport=client.transport) as session:
+        info = await session.info()
+    return info.ticket(source="Platen", resolution=75, color="Grayscale8", format="png")
+
+
+async def _create(client: ScannerServiceClient) -> CreateScanJobResponse:
+    return await client.create_scan_job(scan_ticket=await _ticket(client))
+
+
+async def _retrieve_all(
+    client: ScannerServiceClient, job: CreateScanJobResponse
+) -> bytes:
+    image = await client.retrieve_image(
+        job_id=job.job_id, job_token=job.job_token, document_description=_DOC
+    )
+    return await image.read()
+
+
+async def _history_state(client: ScannerServiceClient, job_id: int) -> str:
+    history = await client.get_job_history()
+    for summary in history.job_history.job_summary:
+        if summary.job_id == job_id:
+            state = summary.job_state
+            return str(getattr(state, "value", state))
+    raise AssertionError(f"job {job_id} is not in the history")
+
+
+async def _active_ids(client: ScannerServiceClient) -> list[int]:
+    active = await client.get_active_jobs()
+    return [s.job_id for s in active.active_jobs.job_summary]
+
+
+async def test_job_token_of_another_job(client: ScannerServiceClient) -> None:
+    first = await _create(client)
+    assert (await _retrieve_all(client, first)).startswith(b"\x89PNG")
+    second = await _create(client)
+    try:
+        with pytest.raises(faults.ClientErrorInvalidJobToken):
+            await client.retrieve_image(
+                job_id=second.job_id,
+                job_token=first.job_token,
+                document_description=_DOC,
+            )
+        for token in ("", "x" * 10_000, second.job_token + "x", second.job_token[:-1]):
+            with pytest.raises(faults.ClientErrorInvalidJobToken):
+                await client.retrieve_image(
+                    job_id=second.job_id, job_token=token, document_description=_DOC
+                )
+        # The wrong tokens changed nothing: the owner still gets its image.
+        assert await _active_ids(client) == [second.job_id]
+        assert (await _retrieve_all(client, second)).startswith(b"\x89PNG")
+    finally:
+        if second.job_id in await _active_ids(client):
+            await client.cancel_job(job_id=second.job_id)
+    assert await _history_state(client, second.job_id) == "Completed"
+
+
+@pytest.mark.parametrize("job_id", [987_654, 0, -1, 2**31 - 1])
+async def test_job_id_that_never_existed(
+    client: ScannerServiceClient, job_id: int
+) -> None:
+    with pytest.raises(faults.ClientErrorJobIdNotFound):
+        await client.retrieve_image(
+            job_id=job_id, job_token="x", document_description=_DOC
+        )
+    with pytest.raises(faults.ClientErrorJobIdNotFound):
+        await client.cancel_job(job_id=job_id)
+    with pytest.raises(faults.ClientErrorJobIdNotFound):
+        await client.get_job_elements(
+            job_id=job_id,
+            requested_elements=RequestedElements(name=[_scan_qname("JobStatus")]),
+        )
+
+
+async def test_job_that_already_ended(client: ScannerServiceClient) -> None:
+    done = await _create(client)
+    await _retrieve_all(client, done)
+    assert await _history_state(client, done.job_id) == "Completed"
+    with pytest.raises(faults.ClientErrorJobIdNotFound):
+        await client.retrieve_image(
+            job_id=done.job_id, job_token=done.job_token, document_description=_DOC
+        )
+    with pytest.raises(faults.ClientErrorJobIdNotFound):
+        await client.cancel_job(job_id=done.job_id)
+
+    cancelled = await _create(client)
+    await client.cancel_job(job_id=cancelled.job_id)
+    with pytest.raises(faults.ClientErrorJobCancelled):
+        await client.retrieve_image(
+            job_id=cancelled.job_id,
+            job_token=cancelled.job_token,
+            document_description=_DOC,
+        )
+    with pytest.raises(faults.ClientErrorJobIdNotFound):
+        await client.cancel_job(job_id=cancelled.job_id)
+    assert await _history_state(client, cancelled.job_id) == "Canceled"
+    assert await _history_state(client, done.job_id) == "Completed"
+
+
+async def test_cancel_job_racing_retrieve_image(client: ScannerServiceClient) -> None:
+    """Cancel while the image is being produced (scan delay 0.4 s): the retrieval gets
+    ClientErrorJobCancelled, the job ends Canceled, nothing stays active."""
+    job = await _create(client)
+    retrieval = asyncio.create_task(_retrieve_all(client, job))
+    await asyncio.sleep(0.15)
+    assert not retrieval.done()
+    await client.cancel_job(job_id=job.job_id)
+    with pytest.raises(faults.ClientErrorJobCancelled):
+        await retrieval
+    assert await _active_ids(client) == []
+    assert await _history_state(client, job.job_id) == "Canceled"
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.05, 0.3, 0.6])
+async def test_cancel_and_retrieve_sent_together(
+    client: ScannerServiceClient, delay: float
+) -> None:
+    """Whatever the interleaving, the outcomes agree with each other and the table."""
+    job = await _create(client)
+
+    async def cancel() -> bool:
+        await asyncio.sleep(delay)
+        try:
+            await client.cancel_job(job_id=job.job_id)
+        except faults.ClientErrorJobIdNotFound:
+            return False
+        return True
+
+    image, cancelled = await asyncio.gather(
+        _retrieve_all(client, job), cancel(), return_exceptions=True
+    )
+    state = await _history_state(client, job.job_id)
+    assert await _active_ids(client) == []
+    if cancelled is True:
+        assert state == "Canceled"
+        assert isinstance(image, faults.ClientErrorJobCancelled), repr(image)
+    else:
+        assert cancelled is False
+        assert state == "Completed"
+        assert isinstance(image, bytes) and image.startswith(b"\x89PNG")
+
+
+async def test_create_scan_job_while_busy(client: ScannerServiceClient) -> None:
+    job = await _create(client)
+    try:
+        results = await asyncio.gather(
+            *(_create(client) for _ in range(5)), return_exceptions=True
+        )
+        assert all(
+            isinstance(r, faults.ServerErrorNotAcceptingJobs) for r in results
+        ), results
+        assert await _active_ids(client) == [job.job_id]
+        assert (await _retrieve_all(client, job)).startswith(b"\x89PNG")
+    finally:
+        if job.job_id in await _active_ids(client):
+            await client.cancel_job(job_id=job.job_id)
+    assert await _history_state(client, job.job_id) == "Completed"
+
+
+async def test_busy_fault_on_the_wire(client: ScannerServiceClient, url: str) -> None:
+    job = await _create(client)
+    try:
+        ticket = await _ticket(client)
+        from wsdscan.generated.models.scan import CreateScanJobRequest
+        from wsdscan.runtime.xmlbind import to_element
+
+        request = build_envelope(
+            to_element(CreateScanJobRequest(scan_ticket=ticket)),
+            action=f"{SCAN}/CreateScanJob",
+            to=url,
+        )
+        response = await post(url, request)
+        expect_fault(response, 500, faults.ServerErrorNotAcceptingJobs)
+    finally:
+        await client.cancel_job(job_id=job.job_id)
+
+
+# -- stalled clients --------------------------------------------------------------------
+
+
+def _server_sockets(pid: int) -> int:
+    fd_dir = Path(f"/proc/{pid}/fd")
+    count = 0
+    for fd in fd_dir.iterdir():
+        try:
+            if os.readlink(fd).startswith("socket:"):
+                count += 1
+        except OSError:
+            continue
+    return count
+
+
+def _stall(url: str, head_only: bytes, hold: float) -> tuple[bytes, float]:
+    """Send ``head_only`` (headers and part of a body), then nothing; return what the
+    server answered until it closed the connection, and how long that took."""
+    host, port = url.split("//")[1].split("/")[0].split(":")
+    with socket.create_connection((host, int(port)), timeout=hold) as sock:
+        sock.sendall(head_only)
+        started = time.monotonic()
+        received = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+        return received, time.monotonic() - started
+
+
+async def test_client_stalling_mid_request_times_out_and_frees_resources(
+    served: ServedScanner, client: ScannerServiceClient
+) -> None:
+    assert served.proc is not None
+    pid = served.proc.pid
+    assert await _active_ids(client) == []  # the client's own connection is open
+    await asyncio.sleep(0.2)
+    before = _server_sockets(pid)
+    body = envelope(GET_ACTIVE)
+    head = (
+        b"POST /WSDScanner HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/soap+xml\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body[:40]
+    )
+    stalls = [asyncio.to_thread(_stall, served.url, head, 15.0) for _ in range(5)]
+    # While they stall, the server keeps serving others.
+    await asyncio.sleep(0.3)
+    assert await _active_ids(client) == []
+    results = await asyncio.gather(*stalls)
+    for received, waited in results:
+        assert received.startswith(b"HTTP/1.1 408"), received[:200]
+        assert b"InvalidArgs" in received and b"Traceback" not in received
+        assert READ_TIMEOUT - 0.3 <= waited < READ_TIMEOUT + 5
+    await asyncio.sleep(0.3)
+    assert _server_sockets(pid) <= before, "stalled connections were not closed"

@@ -1,0 +1,133 @@
+"""The virtual scanner's panel button, over SOAP: ``wsdscan press URL --destination NAME``.
+
+A real scanner's user picks a PC on the panel and presses Start. The virtual scanner
+has no panel, so it serves one vendor action on its scan endpoint (the same URL, so a
+script needs nothing else):
+
+    Action  urn:wsdscan:virtual:PressScanButton
+    Body    <v:PressScanButton xmlns:v="urn:wsdscan:virtual">
+              <v:Destination>NAME</v:Destination>
+            </v:PressScanButton>
+    Reply   <v:PressScanButtonResponse><v:ScanIdentifier>...</v:ScanIdentifier>
+              </v:PressScanButtonResponse>
+
+A name no live subscription registered is answered with the fault
+``wscn:InvalidArgs`` listing the registered names. Optional ``<v:Jammed>true|false``
+instead of ``Destination`` simulates a paper jam or clears it. The action is for the
+virtual scanner only: anyone who can reach it can press its button.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import Any, Final
+
+from lxml import etree
+
+from wsdscan.generated import EVENT_ROUTES
+from wsdscan.runtime.client import DEFAULT_TIMEOUT
+from wsdscan.runtime.contract import RequestContext
+from wsdscan.runtime.envelope import Envelope
+from wsdscan.runtime.errors import ProtocolError
+from wsdscan.runtime.eventing import SubscriptionManager
+from wsdscan.runtime.eventing_transport import request, unlimited_client
+from wsdscan.runtime.faults import InvalidArgs
+from wsdscan.runtime.server import RawHandler, SoapReply
+from wsdscan.virtual import VirtualScanner
+
+VIRTUAL_NS: Final = "urn:wsdscan:virtual"
+PRESS_ACTION: Final = "urn:wsdscan:virtual:PressScanButton"
+PRESS_RESPONSE_ACTION: Final = "urn:wsdscan:virtual:PressScanButtonResponse"
+
+
+def _v(local: str) -> str:
+    return f"{{{VIRTUAL_NS}}}{local}"
+
+
+def press_handlers(scanner: VirtualScanner) -> dict[str, RawHandler]:
+    """The raw SoapApp handler for the button action of ``scanner``."""
+
+    async def press(envelope: Envelope, context: RequestContext) -> SoapReply:
+        body = envelope.body
+        if body is None or body.tag != _v("PressScanButton"):
+            raise InvalidArgs("expected <PressScanButton> in the Body")
+        response = etree.Element(_v("PressScanButtonResponse"), nsmap={"v": VIRTUAL_NS})
+        jammed = body.findtext(_v("Jammed"))
+        if jammed is not None:
+            scanner.set_jammed(jammed.strip().lower() in ("1", "true"))
+            return SoapReply(response, PRESS_RESPONSE_ACTION)
+        name = (body.findtext(_v("Destination")) or "").strip()
+        try:
+            identifier = scanner.press_button(name)
+        except LookupError as exc:
+            raise InvalidArgs(str(exc)) from None
+        etree.SubElement(response, _v("ScanIdentifier")).text = identifier
+        return SoapReply(response, PRESS_RESPONSE_ACTION)
+
+    return {PRESS_ACTION: press}
+
+
+def _body(destination: str | None, jammed: bool | None) -> etree._Element:
+    body = etree.Element(_v("PressScanButton"), nsmap={"v": VIRTUAL_NS})
+    if destination is not None:
+        etree.SubElement(body, _v("Destination")).text = destination
+    if jammed is not None:
+        etree.SubElement(body, _v("Jammed")).text = "true" if jammed else "false"
+    return body
+
+
+async def press(
+    url: str, destination: str | None = None, *, jammed: bool | None = None
+) -> str:
+    """Press the virtual scanner's button for ``destination`` (returns the
+    ScanIdentifier it announced), or set/clear its simulated jam. Faults raise."""
+    timeout = DEFAULT_TIMEOUT.read or 30.0
+    async with unlimited_client(timeout) as client:
+        envelope = await request(client, url, PRESS_ACTION, _body(destination, jammed))
+    reply = envelope.body
+    if reply is None or reply.tag != _v("PressScanButtonResponse"):
+        raise ProtocolError("expected <PressScanButtonResponse>")
+    return (reply.findtext(_v("ScanIdentifier")) or "").strip()
+
+
+@dataclass
+class VirtualEventing:
+    """What ``wsdscan serve`` adds for eventing: the subscription manager and the raw
+    handlers (Subscribe/Renew/GetStatus/Unsubscribe and the button) for the scan
+    endpoint. ``aclose`` sends SubscriptionEnd (SourceShuttingDown) to everyone."""
+
+    manager: SubscriptionManager
+    handlers: dict[str, RawHandler]
+
+    async def aclose(self) -> None:
+        await self.manager.aclose()
+
+
+def serve_eventing(scanner: VirtualScanner) -> VirtualEventing:
+    """Turn on events and the scan button of ``scanner``."""
+    manager = SubscriptionManager(routes=EVENT_ROUTES)
+    scanner.attach_eventing(manager)
+    return VirtualEventing(manager, {**manager.handlers(), **press_handlers(scanner)})
+
+
+def add_press_parser(sub: Any) -> None:
+    """``wsdscan press URL --destination NAME`` (or ``--jam`` / ``--clear-jam``)."""
+    parser = sub.add_parser(
+        "press", help="press the virtual scanner's scan button for a destination"
+    )
+    parser.add_argument("url", help="scan service URL of `wsdscan serve`")
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--destination", help="a name a `wsdscan receive` registered")
+    group.add_argument("--jam", action="store_true", help="simulate a paper jam")
+    group.add_argument("--clear-jam", action="store_true", help="clear the jam")
+
+
+async def press_command(args: argparse.Namespace) -> int:
+    jammed = True if args.jam else False if args.clear_jam else None
+    identifier = await press(args.url, args.destination, jammed=jammed)
+    if args.destination is not None:
+        print(f"ScanAvailableEvent sent to {args.destination!r} ({identifier})")
+    else:
+        print("jam set" if jammed else "jam cleared")
+    return 0

@@ -1,0 +1,278 @@
+"""The virtual scanner's events and scan button.
+
+:class:`ScannerEventing` watches the scanner's state rather than being called from
+every place that changes it: :meth:`observe` compares jobs, the feeder, the jam flag and
+the scanner state with what it saw last and publishes the differences (JobStatusEvent,
+JobEndStateEvent, ScannerStatusSummaryEvent, ScannerStatusConditionEvent,
+ScannerStatusConditionClearedEvent). It only queues notifications (the subscription
+manager delivers them), so the scanner calls it while holding its lock.
+
+The button: :meth:`press` finds the registered ScanDestination with that display name,
+issues an unguessable ScanIdentifier and sends ScanAvailableEvent to that one
+subscriber; :meth:`check_job_request` is the CreateScanJob side (the identifier must
+be current and the DestinationToken the one issued to that destination).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from wsdscan.generated import routes
+from wsdscan.generated.models.scan import (
+    ComponentKnownValue,
+    DeviceCondition,
+    DeviceConditionCleared,
+    DeviceConditionNameKnownValue,
+    ElementChanges,
+    JobCompletedStateKnownValue,
+    JobCompletedStateReasons,
+    JobEndState,
+    JobEndStateEvent,
+    JobStateReasonKnownValue,
+    JobStatusEvent,
+    ScanAvailableEvent,
+    ScannerElementsChangeEvent,
+    ScannerStateKnownValue,
+    ScannerStateReasonKnownValue,
+    ScannerStateReasons,
+    ScannerStatusConditionClearedEvent,
+    ScannerStatusConditionEvent,
+    ScannerStatusSummaryEvent,
+    SeverityKnownValue,
+    StatusSummary,
+)
+from wsdscan.runtime.eventing import RegisteredDestination, SubscriptionManager
+from wsdscan.runtime.faults import (
+    ClientErrorInvalidDestinationToken,
+    ClientErrorInvalidScanIdentifier,
+)
+
+from . import capabilities, reports
+from .config import VirtualScannerConfig
+from .jobs import Job, JobTable
+
+INPUT_TRAY_EMPTY_ID = 1
+"""Condition id of the empty feeder (as ``capabilities.scanner_status`` reports it)."""
+MEDIA_JAM_ID = 2
+SCAN_IDENTIFIER_LIFETIME = 300.0
+"""Seconds a ScanIdentifier from a button press stays valid for CreateScanJob."""
+
+
+class UnknownDestination(LookupError):
+    """The button was pressed for a destination nobody registered."""
+
+
+@dataclass(frozen=True)
+class _Pending:
+    destination: RegisteredDestination
+    expires_at: float
+
+
+def _job_key(job: Job) -> tuple[str, tuple[str, ...], int]:
+    return (str(job.state), tuple(str(r) for r in job.reasons), job.scans_completed)
+
+
+class ScannerEventing:
+    """Events and the scan button of one virtual scanner (see the module doc)."""
+
+    def __init__(
+        self, manager: SubscriptionManager, *, clock: Callable[[], float]
+    ) -> None:
+        self.manager = manager
+        self._clock = clock
+        self._jobs: dict[int, tuple[str, tuple[str, ...], int]] = {}
+        self._ended: set[int] = set()
+        self._summary: tuple[str, str] | None = None
+        self._conditions: dict[int, DeviceCondition] = {}
+        self._pending: dict[str, _Pending] = {}
+        self.last_scan_identifier: str | None = None
+        """The ScanIdentifier of the last button press."""
+
+    # --- state changes ----------------------------------------------------------
+
+    def observe(
+        self, jobs: JobTable, *, adf: bool, jammed: bool, emit: bool = True
+    ) -> None:
+        """Publish what changed since the last call (``emit=False``: just remember)."""
+        publish = self.manager.publish_nowait if emit else _ignore
+        seen: set[int] = set()
+        for job in jobs.active + jobs.history:
+            seen.add(job.job_id)
+            key = _job_key(job)
+            if self._jobs.get(job.job_id) != key:
+                self._jobs[job.job_id] = key
+                publish(
+                    routes.JOB_STATUS_EVENT,
+                    JobStatusEvent(job_status=reports.job_status(job)),
+                )
+            if job.ended and job.job_id not in self._ended:
+                self._ended.add(job.job_id)
+                publish(routes.JOB_END_STATE_EVENT, _end_state(job))
+        for job_id in set(self._jobs) - seen:
+            del self._jobs[job_id]
+            self._ended.discard(job_id)
+        self._observe_conditions(jobs, adf=adf, jammed=jammed, publish=publish)
+
+    def _observe_conditions(
+        self,
+        jobs: JobTable,
+        *,
+        adf: bool,
+        jammed: bool,
+        publish: Callable[..., object],
+    ) -> None:
+        now = capabilities.xml_now()
+        wanted: dict[int, DeviceCondition] = {}
+        if adf and jobs.adf_sheets == 0:
+            wanted[INPUT_TRAY_EMPTY_ID] = DeviceCondition(
+                time=now,
+                name=DeviceConditionNameKnownValue.INPUT_TRAY_EMPTY,
+                component=ComponentKnownValue.ADF,
+                severity=SeverityKnownValue.INFORMATIONAL,
+                id=INPUT_TRAY_EMPTY_ID,
+            )
+        if jammed:
+            wanted[MEDIA_JAM_ID] = DeviceCondition(
+                time=now,
+                name=DeviceConditionNameKnownValue.MEDIA_JAM,
+                component=(
+                    ComponentKnownValue.ADF if adf else ComponentKnownValue.PLATEN
+                ),
+                severity=SeverityKnownValue.CRITICAL,
+                id=MEDIA_JAM_ID,
+            )
+        for condition_id in sorted(set(self._conditions) - set(wanted)):
+            del self._conditions[condition_id]
+            publish(
+                routes.SCANNER_STATUS_CONDITION_CLEARED_EVENT,
+                ScannerStatusConditionClearedEvent(
+                    device_condition_cleared=DeviceConditionCleared(
+                        condition_id=condition_id, condition_clear_time=now
+                    )
+                ),
+            )
+        for condition_id in sorted(set(wanted) - set(self._conditions)):
+            self._conditions[condition_id] = wanted[condition_id]
+            publish(
+                routes.SCANNER_STATUS_CONDITION_EVENT,
+                ScannerStatusConditionEvent(device_condition=wanted[condition_id]),
+            )
+        if jammed:
+            state = ScannerStateKnownValue.STOPPED
+            reason = ScannerStateReasonKnownValue.MEDIA_JAM
+        else:
+            state = (
+                ScannerStateKnownValue.PROCESSING
+                if jobs.active
+                else ScannerStateKnownValue.IDLE
+            )
+            reason = ScannerStateReasonKnownValue.NONE
+        summary = (state.value, reason.value)
+        if summary != self._summary:
+            self._summary = summary
+            publish(
+                routes.SCANNER_STATUS_SUMMARY_EVENT,
+                ScannerStatusSummaryEvent(
+                    status_summary=StatusSummary(
+                        scanner_state=state,
+                        scanner_state_reasons=ScannerStateReasons(
+                            scanner_state_reason=[reason]
+                        ),
+                    )
+                ),
+            )
+
+    def elements_changed(self, config: VirtualScannerConfig) -> None:
+        """Send ScannerElementsChangeEvent with the (new) description, configuration
+        and default ticket."""
+        self.manager.publish_nowait(
+            routes.SCANNER_ELEMENTS_CHANGE_EVENT,
+            ScannerElementsChangeEvent(
+                element_changes=ElementChanges(
+                    scanner_description=capabilities.scanner_description(config),
+                    scanner_configuration=capabilities.scanner_configuration(config),
+                    default_scan_ticket=capabilities.default_scan_ticket(config),
+                )
+            ),
+        )
+
+    # --- the scan button --------------------------------------------------------
+
+    def destinations(self) -> list[str]:
+        """Display names the panel offers (registered by live subscriptions)."""
+        return sorted({d.display_name for d in self.manager.destinations()})
+
+    def press(self, display_name: str) -> RegisteredDestination:
+        """The user picked ``display_name`` and pressed Start: ScanAvailableEvent to
+        the most recent subscriber that registered that name. Returns the destination
+        (its ScanIdentifier is :attr:`last_scan_identifier`)."""
+        now = self._clock()
+        self._pending = {k: v for k, v in self._pending.items() if v.expires_at > now}
+        for destination in reversed(self.manager.destinations()):
+            if destination.display_name != display_name:
+                continue
+            scan_identifier = secrets.token_urlsafe(16)
+            event = ScanAvailableEvent(
+                client_context=destination.client_context,
+                scan_identifier=scan_identifier,
+            )
+            if self.manager.publish_to(
+                destination.identifier, routes.SCAN_AVAILABLE_EVENT, event
+            ):
+                self._pending[scan_identifier] = _Pending(
+                    destination, now + SCAN_IDENTIFIER_LIFETIME
+                )
+                self.last_scan_identifier = scan_identifier
+                return destination
+        raise UnknownDestination(
+            f"no scan destination named {display_name!r} "
+            f"(registered: {', '.join(self.destinations()) or 'none'})"
+        )
+
+    def check_job_request(
+        self, scan_identifier: str | None, destination_token: str | None
+    ) -> str | None:
+        """CreateScanJob's ScanIdentifier/DestinationToken check: raises the
+        documented fault, else returns the identifier to consume once the job exists."""
+        if scan_identifier is None:
+            if destination_token is None:
+                return None
+            if self.manager.destination_for_token(destination_token) is None:
+                raise ClientErrorInvalidDestinationToken()
+            return None
+        pending = self._pending.get(scan_identifier.strip())
+        if pending is None or pending.expires_at <= self._clock():
+            raise ClientErrorInvalidScanIdentifier()
+        given = (destination_token or "").strip().encode()
+        if not secrets.compare_digest(given, pending.destination.token.encode()):
+            raise ClientErrorInvalidDestinationToken()
+        return scan_identifier.strip()
+
+    def consume(self, scan_identifier: str | None) -> None:
+        """A job was created for this ScanIdentifier: it cannot start another."""
+        if scan_identifier is not None:
+            self._pending.pop(scan_identifier, None)
+
+
+def _end_state(job: Job) -> JobEndStateEvent:
+    reasons: list[JobStateReasonKnownValue | str] = list(job.reasons)
+    completed = job.completed
+    return JobEndStateEvent(
+        job_end_state=JobEndState(
+            job_id=job.job_id,
+            job_completed_state=JobCompletedStateKnownValue(str(job.state.value)),
+            job_completed_state_reasons=JobCompletedStateReasons(
+                job_state_reason=reasons
+            ),
+            job_name=job.name,
+            job_originating_user_name=job.user,
+            scans_completed=job.scans_completed,
+            job_completed_time=capabilities.xml_time(completed) if completed else None,
+        )
+    )
+
+
+def _ignore(*args: object) -> int:
+    return 0
