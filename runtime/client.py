@@ -5,6 +5,8 @@ prefixes ``soap``/``wsa``/``wscn``, ``Content-Type: application/soap+xml``, the
 ``User-Agent`` WSDAPI (configurable), no-cache headers, ``wsa:To`` = the service URL.
 Lenient on receipt: a fault is a fault whatever the HTTP status (Lexmark, Xerox send
 faults with HTTP 200), a multipart reply to a plain operation is read by its root part.
+Every httpx failure while a response is read becomes a typed error: TransportError up
+to the end of the SOAP part, TruncatedAttachmentError once attachment parts are read.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from __future__ import annotations
 import contextlib
 import inspect
 import os
+import secrets
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, TypeVar
@@ -58,6 +61,43 @@ def _bind_response(envelope: Envelope, route: Route[Any, ResponseT]) -> Response
     return bind(envelope.body, route.response_type)
 
 
+@contextlib.contextmanager
+def _translated(
+    operation: str, url: str, *, attachment: bool = False
+) -> Iterator[None]:
+    """httpx errors while reading a response, as the runtime's typed errors: a failed
+    exchange (TransportError) before the attachment, a TruncatedAttachmentError in it.
+    """
+    try:
+        yield
+    except httpx.HTTPError as exc:
+        if attachment:
+            raise TruncatedAttachmentError(
+                f"{operation}: attachment transfer failed: {exc!r}"
+            ) from exc
+        if isinstance(exc, httpx.TimeoutException):
+            raise TransportError(f"{operation}: timed out reading {url}") from exc
+        raise TransportError(
+            f"{operation}: reading the response from {url} failed: {exc!r}"
+        ) from exc
+
+
+def _create_temporary(target: Path) -> tuple[int, Path]:
+    """A new file next to ``target``, opened for writing. Unlike mkstemp's 0600 it is
+    created with 0666 for the kernel to apply the umask (and any default ACL) to, so
+    the saved image gets the mode a normally created file would; reading the umask
+    instead would mean setting it, process-wide and racy with other threads. O_EXCL
+    keeps mkstemp's guarantees: never an existing file, never through a symlink."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        candidate = target.parent / f".{target.name}.{secrets.token_hex(6)}.part"
+        try:
+            return os.open(candidate, flags, 0o666), candidate
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name next to {target}")
+
+
 def _xop_href(envelope: Envelope) -> str | None:
     if envelope.body is None:
         return None
@@ -91,7 +131,7 @@ class HttpAttachmentResponse:
     def content_type(self) -> str:
         return self._content_type
 
-    async def aiter_bytes(self) -> AsyncIterator[bytes]:
+    async def aiter_bytes(self) -> AsyncGenerator[bytes, None]:
         """The attachment, chunk by chunk. Raises TruncatedAttachmentError if the body
         ends before the closing boundary."""
         if self._consumed:
@@ -122,17 +162,18 @@ class HttpAttachmentResponse:
         renamed only after the closing boundary arrived. ``progress`` gets the byte count
         so far after each chunk. Returns the byte count."""
         target = Path(path)
-        fd, temporary = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".part", dir=target.parent
-        )
+        fd, temporary = _create_temporary(target)
         size = 0
         try:
+            # aclosing: if writing or ``progress`` raises, the HTTP response is closed
+            # now, not whenever the abandoned generator is collected.
             with os.fdopen(fd, "wb") as handle:
-                async for chunk in self.aiter_bytes():
-                    handle.write(chunk)
-                    size += len(chunk)
-                    if progress is not None:
-                        progress(size)
+                async with contextlib.aclosing(self.aiter_bytes()) as chunks:
+                    async for chunk in chunks:
+                        handle.write(chunk)
+                        size += len(chunk)
+                        if progress is not None:
+                            progress(size)
             os.replace(temporary, target)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
@@ -147,13 +188,15 @@ class HttpAttachmentResponse:
         chunk by chunk. On a truncated body the stream holds a prefix and
         TruncatedAttachmentError is raised. Returns the byte count."""
         size = 0
-        async for chunk in self.aiter_bytes():
-            written = stream.write(chunk)
-            if inspect.isawaitable(written):
-                await written
-            size += len(chunk)
-            if progress is not None:
-                progress(size)
+        # aclosing: a failing write or ``progress`` closes the HTTP response at once.
+        async with contextlib.aclosing(self.aiter_bytes()) as chunks:
+            async for chunk in chunks:
+                written = stream.write(chunk)
+                if inspect.isawaitable(written):
+                    await written
+                size += len(chunk)
+                if progress is not None:
+                    progress(size)
         return size
 
     async def aclose(self) -> None:
@@ -277,7 +320,8 @@ class HttpTransport:
         if media.startswith("multipart/"):
             # Some stacks answer MTOM to plain requests (device-quirks #31): read the root.
             try:
-                envelope, _ = await self._open_multipart(response, route)
+                with _translated(route.operation, self.url):
+                    envelope, _ = await self._open_multipart(response, route)
                 _xop_href(envelope)
             finally:
                 await response.aclose()
@@ -298,11 +342,13 @@ class HttpTransport:
                 f"{route.operation}: expected an MTOM (multipart) response"
             )
         try:
-            envelope, reader = await self._open_multipart(response, route)
+            with _translated(route.operation, self.url):
+                envelope, reader = await self._open_multipart(response, route)
             self._check_status(response, envelope, route)
             href = _xop_href(envelope)
             body = _bind_response(envelope, route)
-            part, chunks = await _attachment_part(reader, href)
+            with _translated(route.operation, self.url, attachment=True):
+                part, chunks = await _attachment_part(reader, href)
         except BaseException:
             await response.aclose()
             raise
@@ -329,26 +375,30 @@ async def _attachment_part(
 ) -> tuple[mtom.Part, AsyncIterator[bytes]]:
     """Find the part the xop:Include points to, streaming it when it comes first.
 
-    Matching is by Content-ID (URL-decoded, brackets stripped); when no part matches,
+    Matching is by Content-ID (the href URL-decoded, brackets stripped); when no part matches,
     the first attachment (the second MIME part) is used, as sane-airscan does. A first
     attachment with another Content-ID is spooled to a temporary file while later parts
     are searched, so memory stays bounded either way."""
-    wanted = mtom.content_id(href) if href else None
+    wanted = mtom.cid_href(href) if href else None
     first = await reader.next_part()
     if first is None:
         raise ProtocolError("MTOM response without an attachment part")
     if wanted is None or first.content_id in (None, wanted):
         return first, first.body
     spool = tempfile.TemporaryFile()
-    async for chunk in first.body:
-        spool.write(chunk)
-    while (part := await reader.next_part()) is not None:
-        if part.content_id == wanted:
-            spool.close()
-            return part, part.body
-        async for _ in part.body:
-            pass
-    spool.seek(0)
+    try:
+        async for chunk in first.body:
+            spool.write(chunk)
+        while (part := await reader.next_part()) is not None:
+            if part.content_id == wanted:
+                spool.close()
+                return part, part.body
+            async for _ in part.body:
+                pass
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
     return first, _replay(spool)
 
 

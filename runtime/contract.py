@@ -8,6 +8,7 @@ transport, the HTTP server and the eventing code change without regenerating.
 
 from __future__ import annotations
 
+import os
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
@@ -55,9 +56,18 @@ class EventRoute(Generic[BodyT]):
     sink_method: str
 
 
-# What a server method may hand back as an attachment: bytes, a file, or a stream of
-# chunks (sync or async). The runtime streams it; nothing requires it to fit in memory.
-AttachmentSource = bytes | Path | Iterable[bytes] | AsyncIterable[bytes]
+# What a server method may hand back as an attachment: a bytes-like buffer, a file path
+# (str or PathLike), or a stream of chunks (sync or async). The runtime streams it;
+# nothing requires it to fit in memory.
+AttachmentSource = (
+    bytes
+    | bytearray
+    | memoryview
+    | str
+    | os.PathLike[str]
+    | Iterable[bytes]
+    | AsyncIterable[bytes]
+)
 
 
 @dataclass

@@ -4,14 +4,17 @@ the unicast answers for a while.
 Lenient (``shared/notes/device-quirks.md``): several ProbeMatch records per message
 (Lexmark MX310dn, row 24), slow responders (Pantum answers after more than 2.5 s, row 25:
 the default wait is longer), repeats of one answer (de-duplicated by MessageID, then
-merged by endpoint address).
+merged by endpoint address), and a directed Probe over HTTP to the stable discovery
+path for a directed target that does not answer on UDP (row 26).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
+import socket
 from collections.abc import Sequence
 from typing import Final
 from xml.etree.ElementTree import QName
@@ -25,7 +28,12 @@ from .discovery_messages import (
     build_resolve,
     parse_discovery_message,
 )
-from .discovery_names import DISCOVERY_PORT, MULTICAST_GROUP, SCAN_DEVICE_TYPE
+from .discovery_names import (
+    DISCOVERY_PORT,
+    MULTICAST_GROUP,
+    SCAN_DEVICE_TYPE,
+    STABLE_PROBE_PATH,
+)
 from .discovery_udp import (
     Address,
     DatagramEndpoint,
@@ -34,12 +42,17 @@ from .discovery_udp import (
     open_endpoint,
 )
 from .envelope import new_message_id
-from .errors import ProtocolError, TransportError
+from .errors import ProtocolError, TransportError, WsdScanError
+from .faults import SoapFault
 from .xmlbind import XmlInputError
 
 log = logging.getLogger("wsdscan.discovery")
 
 DEFAULT_TIMEOUT: Final = 4.0
+#: HTTP port of the directed-probe fallback for a target given without a port (UDP
+#: 3702): the stable endpoint is on the device's web port, as sane-airscan and WSD4HA
+#: address it (``http://ADDR/StableWSDiscoveryEndpoint/...``).
+DEFAULT_HTTP_PROBE_PORT: Final = 80
 # Probe repeats (UDP is unreliable), as offsets in seconds from the start.
 _REPEATS: Final = (0.0, 0.25, 0.75)
 
@@ -51,6 +64,8 @@ class _Collector:
         self.seen: set[str] = set()
         self.found: dict[str, Announcement] = {}
         self.order: list[str] = []
+        # Hosts that answered this request (to know which directed targets did not).
+        self.answered: set[str] = set()
 
     def __call__(self, data: bytes, sender: Address) -> None:
         try:
@@ -58,16 +73,22 @@ class _Collector:
         except (XmlInputError, ProtocolError) as exc:
             log.debug("ignoring a datagram from %s: %s", sender, exc)
             return
-        self.add(message)
+        if self.add(message):
+            self.answered.add(str(sender[0]))
 
-    def add(self, message: DiscoveryMessage) -> None:
+    def add(self, message: DiscoveryMessage) -> bool:
+        """Take an answer in; False if it does not answer this request."""
         if message.kind != self.kind or message.relates_to != self.relates_to:
-            return
+            return False
         if message.message_id:
             if message.message_id in self.seen:
-                return
+                return True
             self.seen.add(message.message_id)
-        for item in message.matches:
+        self.take(message.matches)
+        return True
+
+    def take(self, items: Sequence[Announcement]) -> None:
+        for item in items:
             key = item.endpoint.strip().lower()
             known = self.found.get(key)
             if known is None:
@@ -97,7 +118,7 @@ async def _exchange(
     targets: Sequence[Address],
     multicast: bool,
     stop_after_first: bool = False,
-) -> list[Announcement]:
+) -> _Collector:
     collector = _Collector(message_id, kind)
     endpoints: list[tuple[DatagramEndpoint, list[Address]]] = []
     try:
@@ -135,7 +156,7 @@ async def _exchange(
     finally:
         for endpoint, _ in endpoints:
             endpoint.close()
-    return collector.results()
+    return collector
 
 
 async def probe(
@@ -145,14 +166,19 @@ async def probe(
     interfaces: Sequence[str] | None = None,
     targets: Sequence[Address] = (),
     multicast: bool = True,
+    http_fallback: bool = False,
 ) -> list[Announcement]:
     """Probe for target services of ``types`` and return the matches (one per endpoint).
 
     Multicast goes out of each IPv4 address in ``interfaces`` (default: every up,
     multicast-capable, non-loopback interface); ``targets`` get a directed (unicast)
-    Probe as well. Waits ``timeout`` seconds for answers."""
+    Probe as well. Waits ``timeout`` seconds for answers.
+
+    ``http_fallback``: a target that sent no UDP answer then gets a directed Probe over
+    HTTP (:func:`http_probe_url`; up to ``timeout`` more seconds), its matches merged
+    in."""
     message_id = new_message_id()
-    return await _exchange(
+    collector = await _exchange(
         build_probe(types, message_id),
         message_id,
         "ProbeMatches",
@@ -161,6 +187,56 @@ async def probe(
         targets=targets,
         multicast=multicast,
     )
+    if http_fallback and targets:
+        silent = [t for t in targets if not await _answered(t, collector.answered)]
+        found = await asyncio.gather(
+            *(_http_fallback(t, types, timeout) for t in silent)
+        )
+        for matches in found:
+            collector.take(matches)
+    return collector.results()
+
+
+def http_probe_url(target: Address) -> str:
+    """The stable directed-probe URL of a UDP target: the same host, the target's port
+    unless it is the WS-Discovery port (then :data:`DEFAULT_HTTP_PROBE_PORT`)."""
+    host, port = target
+    if ":" in host:
+        host = f"[{host}]"
+    port = DEFAULT_HTTP_PROBE_PORT if port == DISCOVERY_PORT else port
+    return f"http://{host}:{port}{STABLE_PROBE_PATH}"
+
+
+async def _answered(target: Address, senders: set[str]) -> bool:
+    host = target[0]
+    if host in senders:
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return False
+    # A host name: compare its addresses (a multi-homed device answering from another
+    # address only costs one HTTP Probe, merged by endpoint).
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(
+            host, None, family=socket.AF_INET, type=socket.SOCK_DGRAM
+        )
+    except OSError:
+        return False
+    return any(str(info[4][0]) in senders for info in infos)
+
+
+async def _http_fallback(
+    target: Address, types: Sequence[QName], timeout: float
+) -> list[Announcement]:
+    url = http_probe_url(target)
+    try:
+        return await probe_http(url, types, timeout=timeout)
+    except (WsdScanError, SoapFault) as exc:
+        log.info("no UDP answer from %s, and HTTP Probe failed: %s", target[0], exc)
+        return []
 
 
 async def resolve(
@@ -173,7 +249,7 @@ async def resolve(
 ) -> Announcement | None:
     """Resolve an endpoint address (``urn:uuid:...``) to its transport addresses."""
     message_id = new_message_id()
-    found = await _exchange(
+    collector = await _exchange(
         build_resolve(endpoint, message_id),
         message_id,
         "ResolveMatches",
@@ -183,6 +259,7 @@ async def resolve(
         multicast=multicast,
         stop_after_first=True,
     )
+    found = collector.results()
     return found[0] if found else None
 
 

@@ -1,11 +1,15 @@
 """The event sink: an ASGI app that receives notifications and SubscriptionEnd.
 
 Each subscription gets its own path (``/events/<key>``), so notifications are routed
-by URL and need no reference parameters echoed back (devices differ in that). A
-notification is answered ``202 Accepted`` at once; its body is then bound to the generated
-event dataclass (by ``wsa:Action``, or by the Body element's name when a device sends
-no Action) and handed to the sink's ``on_<event>`` method by one task per
-subscription, in arrival order, so a slow handler never makes the device wait.
+by URL and need no reference parameters echoed back (devices differ in that). Each
+Subscribe of it names its own ``/events/<key>/<tag>`` (:class:`Generations`): after a
+resubscription, what the replaced subscription still sends is acknowledged and dropped,
+so no event is handled twice. The end handler is given the ``wse:Identifier`` a
+SubscriptionEnd names, to check it. A notification is answered ``202 Accepted`` at
+once; its body is then bound to the generated event dataclass (by ``wsa:Action``, or
+by the Body element's name when a device sends no Action) and handed to the sink's
+``on_<event>`` method by one task per subscription, in arrival order, so a slow handler
+never makes the device wait.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from lxml import etree
 
@@ -29,9 +35,37 @@ log = logging.getLogger("wsdscan.eventing")
 
 MAX_NOTIFICATION: Final = 1024 * 1024
 QUEUE_SIZE: Final = 256
+MAX_RETIRED: Final = 16
 
-EndHandler = Callable[[str, str], Awaitable[None]]
-"""Called with (status local name, reason text) when a SubscriptionEnd arrives."""
+EndHandler = Callable[[str, str, str | None], Awaitable[None]]
+"""Called with (status local name, reason text, the wse:Identifier the message names or
+None) when a SubscriptionEnd arrives."""
+
+
+class Generations:
+    """The path tags of one target's Subscribe attempts: ``issue`` one per Subscribe,
+    ``retire`` it when that subscription is replaced or the attempt failed. Posts to a
+    live tag are handled, to a retired one acknowledged and dropped, to any other tag
+    refused (404). The last :data:`MAX_RETIRED` retired tags are remembered."""
+
+    def __init__(self) -> None:
+        self._live: set[str] = set()
+        self._retired: deque[str] = deque(maxlen=MAX_RETIRED)
+
+    def issue(self) -> str:
+        tag = secrets.token_hex(6)
+        self._live.add(tag)
+        return tag
+
+    def retire(self, tag: str) -> None:
+        if tag in self._live:
+            self._live.discard(tag)
+            self._retired.append(tag)
+
+    def state(self, tag: str) -> Literal["live", "retired", "unknown"]:
+        if tag in self._live:
+            return "live"
+        return "retired" if tag in self._retired else "unknown"
 
 
 class _Target:
@@ -45,6 +79,8 @@ class _Target:
         )
         self.task: asyncio.Task[None] | None = None
         self.received = 0
+        self.dropped = 0
+        self.generations = Generations()
 
     def submit(self, call: Callable[[], Awaitable[None]]) -> None:
         try:
@@ -84,9 +120,14 @@ class EventSinkApp:
         self._targets: dict[str, _Target] = {}
 
     def register(self, key: str, sink: object, on_end: EndHandler | None) -> str:
-        """Deliver notifications posted to the returned path to ``sink``."""
+        """Deliver notifications posted to the returned path (or below it, to a live
+        tag of :meth:`generations`) to ``sink``."""
         self._targets[key] = _Target(sink, on_end)
         return f"{self.prefix}/{key}"
+
+    def generations(self, key: str) -> Generations:
+        """The path tags of a registered target (KeyError if there is none)."""
+        return self._targets[key].generations
 
     async def unregister(self, key: str) -> None:
         target = self._targets.pop(key, None)
@@ -103,6 +144,11 @@ class EventSinkApp:
         target = self._targets.get(key)
         return target.received if target is not None else 0
 
+    def dropped(self, key: str) -> int:
+        """Messages acknowledged but not handled: posted to a retired tag."""
+        target = self._targets.get(key)
+        return target.dropped if target is not None else 0
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             while True:
@@ -114,11 +160,13 @@ class EventSinkApp:
                     return
         if scope["type"] != "http":
             return
-        key = scope["path"][len(self.prefix) + 1 :].strip("/")
+        rest = scope["path"][len(self.prefix) + 1 :].strip("/")
+        key, _, tag = rest.partition("/")
         target = (
             self._targets.get(key) if scope["path"].startswith(self.prefix) else None
         )
-        if target is None:
+        state = target.generations.state(tag) if target is not None and tag else None
+        if target is None or state == "unknown":
             await _status(send, 404)
             return
         if scope["method"] != "POST":
@@ -135,6 +183,13 @@ class EventSinkApp:
                 return
             if not message.get("more_body"):
                 break
+        if state == "retired":
+            # From a subscription we replaced (it may outlive a failed renew at the
+            # event source): already handled through the current one.
+            target.dropped += 1
+            log.info("message for a replaced subscription dropped")
+            await _status(send, 202)
+            return
         try:
             call = self._dispatch(bytes(body), target)
         except (ProtocolError, wire.EventingFault) as exc:
@@ -162,10 +217,11 @@ class EventSinkApp:
         ):
             status = wire.subscription_end_status(body)
             reason = body.findtext(wire.wse("Reason")) or ""
+            identifier = wire.subscription_end_identifier(body)
             on_end = target.on_end
             if on_end is None:
                 return _nothing
-            return lambda: on_end(status, reason.strip())
+            return lambda: on_end(status, reason.strip(), identifier)
         route = self.routes.get(action) or self._by_event.get(local)
         if route is None or route.event != local:
             log.warning(

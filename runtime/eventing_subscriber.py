@@ -15,6 +15,12 @@ SubscriptionEnd (it rebooted or shut down: device-quirks.md #28, scanners forget
 it subscribes again, retrying with backoff until the scanner answers, and tells the
 application through ``on_change``. New subscriptions get new DestinationTokens:
 always read them from :attr:`Subscription.destination_tokens` when an event arrives.
+
+A renew can fail while the subscription lives on at the scanner (a timeout, an HTTP
+500): the replaced subscription is then unsubscribed (best effort), and each Subscribe
+names its own sink path, so whatever the replaced one still sends is dropped rather
+than handled twice (:class:`eventing_sink.Generations`). A SubscriptionEnd that names
+another subscription than the current one is ignored.
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ from lxml import etree
 from . import eventing_wire as wire
 from .contract import EventRoute
 from .errors import ProtocolError, WsdScanError
-from .eventing_sink import EventSinkApp
+from .eventing_sink import EventSinkApp, Generations
 from .eventing_transport import request, unlimited_client
 from .faults import SoapFault
 from .namespaces import WSA, WSCN
@@ -56,6 +62,8 @@ log = logging.getLogger("wsdscan.eventing")
 
 DEFAULT_EXPIRES: Final = 3600.0
 REQUEST_TIMEOUT: Final = 10.0
+STALE_UNSUBSCRIBE_TIMEOUT: Final = 2.0
+"""Seconds the best-effort Unsubscribe of a replaced subscription may take."""
 MAX_BACKOFF: Final = 30.0
 SINK_BACKLOG: Final = 1024
 
@@ -121,9 +129,13 @@ class Subscription:
         expires: float,
         client: httpx.AsyncClient,
         on_change: ChangeCallback | None,
+        generations: Generations | None = None,
     ) -> None:
         self.url = url
+        self.sink_base = sink_url
         self.sink_url = sink_url
+        """NotifyTo/EndTo of the current subscription: ``sink_base``, plus a path tag
+        per Subscribe when ``generations`` is given."""
         self.actions = list(actions)
         self.requested_destinations = list(destinations)
         self.requested_expires = expires
@@ -144,16 +156,16 @@ class Subscription:
         self._lost_reason: str | None = None
         self._closed = False
         self._task: asyncio.Task[None] | None = None
+        self._generations = generations
+        self._tag: str | None = None
 
     # --- the four operations ----------------------------------------------------
 
-    def _subscribe_body(self) -> etree._Element:
+    def _subscribe_body(self, sink_url: str) -> etree._Element:
         body = etree.Element(wire.wse("Subscribe"), nsmap={"wse": WSE, "wsa": WSA})
-        body.append(wire.EndpointReference(self.sink_url).element(wire.wse("EndTo")))
+        body.append(wire.EndpointReference(sink_url).element(wire.wse("EndTo")))
         delivery = etree.SubElement(body, wire.wse("Delivery"), Mode=wire.PUSH_MODE)
-        delivery.append(
-            wire.EndpointReference(self.sink_url).element(wire.wse("NotifyTo"))
-        )
+        delivery.append(wire.EndpointReference(sink_url).element(wire.wse("NotifyTo")))
         body.append(wire.expires_element(wire.wse("Expires"), self.requested_expires))
         body.append(wire.filter_element(self.actions))
         if self.requested_destinations:
@@ -169,20 +181,34 @@ class Subscription:
         return body
 
     async def subscribe(self) -> None:
-        """Send Subscribe (a new identifier, expiry and DestinationTokens)."""
-        envelope = await request(
-            self._client, self.url, wire.SUBSCRIBE, self._subscribe_body()
-        )
-        body = envelope.body
-        if body is None or body.tag != wire.wse("SubscribeResponse"):
-            raise ProtocolError("Subscribe: expected <wse:SubscribeResponse>")
-        manager = body.find(wire.wse("SubscriptionManager"))
-        if manager is None:
-            raise ProtocolError("SubscribeResponse without wse:SubscriptionManager")
-        reference = wire.EndpointReference.read(manager)
+        """Send Subscribe (a new identifier, expiry and DestinationTokens); the
+        subscription it replaces, if any, is no longer listened to."""
+        tag = self._generations.issue() if self._generations is not None else None
+        sink_url = f"{self.sink_base}/{tag}" if tag is not None else self.sink_base
+        try:
+            envelope = await request(
+                self._client, self.url, wire.SUBSCRIBE, self._subscribe_body(sink_url)
+            )
+            body = envelope.body
+            if body is None or body.tag != wire.wse("SubscribeResponse"):
+                raise ProtocolError("Subscribe: expected <wse:SubscribeResponse>")
+            manager = body.find(wire.wse("SubscriptionManager"))
+            if manager is None:
+                raise ProtocolError("SubscribeResponse without wse:SubscriptionManager")
+            reference = wire.EndpointReference.read(manager)
+            expires = _expires_seconds(body.find(wire.wse("Expires")), 0.0)
+        except BaseException:
+            # The event source may still have made it (the reply got lost): ignore it.
+            if tag is not None and self._generations is not None:
+                self._generations.retire(tag)
+            raise
+        if self._tag is not None and self._generations is not None:
+            self._generations.retire(self._tag)
+        self._tag = tag
+        self.sink_url = sink_url
         self.manager = reference
         self.identifier = wire.find_identifier(reference.parameters) or ""
-        self._granted(_expires_seconds(body.find(wire.wse("Expires")), 0.0))
+        self._granted(expires)
         tokens: dict[str, str] = {}
         responses = body.find(wire.wscn("DestinationResponses"))
         items = (
@@ -193,8 +219,9 @@ class Subscription:
         for index, item in enumerate(items):
             context = _text(item.find(wire.wscn("ClientContext")))
             if not context and index < len(self.requested_destinations):
-                # Epson ET-2750 (occino/wsd-scan-receiver test corpus) sends no
-                # ClientContext in DestinationResponse: match by position.
+                # Epson ET-2750: DestinationResponse without ClientContext, so match
+                # by position (occino/wsd-scan-receiver's hand-made test literal,
+                # shared/corpus/occino-wsd-scan-receiver-epson-et2750; unverified).
                 context = self.requested_destinations[index].client_context
             tokens[context] = _text(item.find(wire.wscn("DestinationToken")))
         self.destination_tokens = tokens
@@ -265,8 +292,18 @@ class Subscription:
         left = self.expires_at - time.monotonic()
         return max(0.05, left * random.uniform(0.5, 0.7))
 
-    def end_received(self, status: str, reason: str) -> None:
-        """The event source sent SubscriptionEnd: subscribe again."""
+    def end_received(
+        self, status: str, reason: str, identifier: str | None = None
+    ) -> None:
+        """The event source sent SubscriptionEnd: subscribe again, unless it names
+        (by ``identifier``) another subscription than the current one."""
+        if identifier and self.identifier and identifier != self.identifier:
+            log.info(
+                "SubscriptionEnd for %s ignored: the current subscription is %s",
+                identifier,
+                self.identifier,
+            )
+            return
         self.active = False
         self._lost_reason = (
             f"SubscriptionEnd ({status}{': ' + reason if reason else ''})"
@@ -281,17 +318,41 @@ class Subscription:
             if self._closed:
                 return
             reason, self._lost_reason = self._lost_reason, None
+            replaced: tuple[wire.EndpointReference, str] | None = None
             if reason is None:
                 try:
                     await self.renew()
                     continue
                 except (SoapFault, WsdScanError) as exc:
                     reason = f"renew failed: {exc}"
+                    # It may live on at the event source (timeout, HTTP 500): end it
+                    # once the new one is in place, or events would come twice.
+                    replaced = (self.manager, self.identifier)
             self.active = False
             log.info("subscription %s lost: %s", self.identifier, reason)
             await self._notify(SubscriptionChange("lost", reason, self))
             if await self._resubscribe():
+                # (Not when the source reused the identifier: that ends the new one.)
+                if replaced is not None and replaced[1] != self.identifier:
+                    await self._unsubscribe_replaced(replaced[0])
                 await self._notify(SubscriptionChange("resubscribed", reason, self))
+
+    async def _unsubscribe_replaced(self, manager: wire.EndpointReference) -> None:
+        """Best-effort Unsubscribe of a replaced subscription: short, errors ignored
+        (its messages are dropped by the sink anyway)."""
+        try:
+            await asyncio.wait_for(
+                request(
+                    self._client,
+                    manager.address,
+                    wire.UNSUBSCRIBE,
+                    etree.Element(wire.wse("Unsubscribe"), nsmap={"wse": WSE}),
+                    headers=manager.headers(),
+                ),
+                STALE_UNSUBSCRIBE_TIMEOUT,
+            )
+        except (SoapFault, WsdScanError, TimeoutError) as exc:
+            log.info("Unsubscribe of the replaced subscription failed: %s", exc)
 
     async def _resubscribe(self) -> bool:
         delay = 0.25
@@ -396,20 +457,22 @@ class EventReceiver:
         ``ScannerServiceEventSink``) to ``actions`` (default: every event in the
         routes) of the event source at ``url``; renewed until closed."""
         key = uuid.uuid4().hex
+        base = self._sink_base(url)
+
+        async def ended(status: str, reason: str, identifier: str | None) -> None:
+            subscription.end_received(status, reason, identifier)
+
+        path = self.app.register(key, sink, ended)
         subscription = Subscription(
             url=url,
-            sink_url=self._sink_base(url) + f"{self.app.prefix}/{key}",
+            sink_url=base + path,
             actions=list(actions) if actions is not None else list(self.routes),
             destinations=destinations,
             expires=expires,
             client=self._client,
             on_change=on_change,
+            generations=self.app.generations(key),
         )
-
-        async def ended(status: str, reason: str) -> None:
-            subscription.end_received(status, reason)
-
-        self.app.register(key, sink, ended)
         try:
             await subscription.subscribe()
         except BaseException:

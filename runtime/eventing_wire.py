@@ -3,6 +3,8 @@ references, SubscriptionEnd and the faults an event source answers.
 
 Everything here works on lxml elements so that receipt stays lenient (any prefixes, the
 namespace variants folded by :func:`xmlbind.canonicalize`, unknown extensions ignored).
+The fault classes are defined in :mod:`runtime.faults` (so that clients receive them
+typed) and re-exported here.
 """
 
 from __future__ import annotations
@@ -18,7 +20,15 @@ from typing import Final
 from lxml import etree
 
 from .contract import EventRoute
-from .faults import SOAP_SENDER, SoapFault
+from .faults import DeliveryModeRequestedUnavailable as DeliveryModeRequestedUnavailable
+from .faults import EventingFault as EventingFault
+from .faults import EventSourceUnableToProcess as EventSourceUnableToProcess
+from .faults import FilteringNotSupported as FilteringNotSupported
+from .faults import FilteringRequestedUnavailable as FilteringRequestedUnavailable
+from .faults import InvalidExpirationTime as InvalidExpirationTime
+from .faults import InvalidMessage as InvalidMessage
+from .faults import UnableToRenew as UnableToRenew
+from .faults import UnsupportedExpirationType as UnsupportedExpirationType
 from .namespaces import WSA, WSCN
 from .xmlbind import WSE
 
@@ -51,55 +61,6 @@ def wsa(local: str) -> str:
 
 def wscn(local: str) -> str:
     return f"{{{WSCN}}}{local}"
-
-
-# --- faults ---------------------------------------------------------------------------
-
-
-class EventingFault(SoapFault):
-    """Base of the WS-Eventing 2004/08 faults (subcode ``wse:``)."""
-
-    CODE = SOAP_SENDER
-
-
-class InvalidExpirationTime(EventingFault):
-    SUBCODE = wse("InvalidExpirationTime")
-    REASON = "The expiration time requested is invalid."
-
-
-class UnsupportedExpirationType(EventingFault):
-    SUBCODE = wse("UnsupportedExpirationType")
-    REASON = "Only expiration durations are supported."
-
-
-class FilteringNotSupported(EventingFault):
-    SUBCODE = wse("FilteringNotSupported")
-    REASON = "Filtering over the requested dialect is not supported."
-
-
-class FilteringRequestedUnavailable(EventingFault):
-    SUBCODE = wse("FilteringRequestedUnavailable")
-    REASON = "The requested filter selects no event this source sends."
-
-
-class DeliveryModeRequestedUnavailable(EventingFault):
-    SUBCODE = wse("DeliveryModeRequestedUnavailable")
-    REASON = "The requested delivery mode is not supported."
-
-
-class EventSourceUnableToProcess(EventingFault):
-    SUBCODE = wse("EventSourceUnableToProcess")
-    REASON = "The event source cannot process the subscription."
-
-
-class UnableToRenew(EventingFault):
-    SUBCODE = wse("UnableToRenew")
-    REASON = "The subscription cannot be renewed."
-
-
-class InvalidMessage(EventingFault):
-    SUBCODE = wse("InvalidMessage")
-    REASON = "The request message has unknown or invalid content."
 
 
 # --- expiration -----------------------------------------------------------------------
@@ -294,3 +255,18 @@ def subscription_end_status(body: etree._Element) -> str:
     """The local name of a received SubscriptionEnd's Status (``DeliveryFailure``...)."""
     status = body.find(wse("Status"))
     return (status.text or "").strip().rpartition(":")[2] if status is not None else ""
+
+
+def subscription_end_identifier(body: etree._Element) -> str | None:
+    """The wse:Identifier a received SubscriptionEnd names (in the reference parameters
+    of its SubscriptionManager EPR), or None when it names none."""
+    manager = body.find(wse("SubscriptionManager"))
+    if manager is None:
+        return None
+    for holder in ("ReferenceParameters", "ReferenceProperties"):
+        found = manager.find(wsa(holder))
+        if found is not None:
+            identifier = find_identifier(list(found))
+            if identifier:
+                return identifier
+    return None

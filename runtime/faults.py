@@ -10,10 +10,12 @@ reference (common error codes and the per-operation fault tables), the WS-Addres
     raise ClientErrorJobIdNotFound()
     raise ClientErrorJobIdNotFound("no job 42", detail=job_id_element)
 
-both work. :func:`fault_to_element` builds the ``soap:Fault`` element to send and
-:func:`fault_from_element` turns a received ``soap:Fault`` (SOAP 1.2, or SOAP 1.1
-tolerated) back into the typed exception. Receipt is liberal: the QName text may use any
-declared prefix, the scan namespace may be ``2006/01`` or spelled ``https://``.
+both work. The WS-Eventing 2004/08 faults (subcode ``wse:``) live here too, so that a
+client receives them typed like the others. :func:`fault_to_element` builds the
+``soap:Fault`` element to send and :func:`fault_from_element` turns a received
+``soap:Fault`` (SOAP 1.2, or SOAP 1.1 tolerated) back into the typed exception.
+Receipt is liberal: the QName text may use any declared prefix, the scan namespace may
+be ``2006/01`` or spelled ``https://``.
 
 ``detail`` is always either ``None`` or a ``soap:Detail`` element; a non-Detail element
 or a string passed to a constructor is wrapped into one.
@@ -25,6 +27,7 @@ A server must never put exception text into a fault: for unexpected errors raise
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import ClassVar, Final
@@ -43,6 +46,7 @@ from .namespaces import (
     XML_NS,
     canonical_namespace,
 )
+from .xmlbind import WIRE_PREFIXES, WSE
 
 __all__ = [
     "WSA_FAULT_ACTION",
@@ -76,6 +80,15 @@ __all__ = [
     "ClientErrorInvalidJobToken",
     "ClientErrorJobCancelled",
     "ClientErrorConflictingRequiredParameters",
+    "EventingFault",
+    "InvalidExpirationTime",
+    "UnsupportedExpirationType",
+    "FilteringNotSupported",
+    "FilteringRequestedUnavailable",
+    "DeliveryModeRequestedUnavailable",
+    "EventSourceUnableToProcess",
+    "UnableToRenew",
+    "InvalidMessage",
     "FAULTS_BY_SUBCODE",
     "FAULTS_BY_CODE",
     "fault_class_for_subcode",
@@ -446,6 +459,55 @@ class ClientErrorConflictingRequiredParameters(ScanFault):
     )
 
 
+# --- WS-Eventing 2004/08 -------------------------------------------------------------
+
+
+class EventingFault(SoapFault):
+    """Base of the WS-Eventing 2004/08 faults (subcode ``wse:``)."""
+
+    CODE = SOAP_SENDER
+
+
+class InvalidExpirationTime(EventingFault):
+    SUBCODE = _clark(WSE, "InvalidExpirationTime")
+    REASON = "The expiration time requested is invalid."
+
+
+class UnsupportedExpirationType(EventingFault):
+    SUBCODE = _clark(WSE, "UnsupportedExpirationType")
+    REASON = "Only expiration durations are supported."
+
+
+class FilteringNotSupported(EventingFault):
+    SUBCODE = _clark(WSE, "FilteringNotSupported")
+    REASON = "Filtering over the requested dialect is not supported."
+
+
+class FilteringRequestedUnavailable(EventingFault):
+    SUBCODE = _clark(WSE, "FilteringRequestedUnavailable")
+    REASON = "The requested filter selects no event this source sends."
+
+
+class DeliveryModeRequestedUnavailable(EventingFault):
+    SUBCODE = _clark(WSE, "DeliveryModeRequestedUnavailable")
+    REASON = "The requested delivery mode is not supported."
+
+
+class EventSourceUnableToProcess(EventingFault):
+    SUBCODE = _clark(WSE, "EventSourceUnableToProcess")
+    REASON = "The event source cannot process the subscription."
+
+
+class UnableToRenew(EventingFault):
+    SUBCODE = _clark(WSE, "UnableToRenew")
+    REASON = "The subscription cannot be renewed."
+
+
+class InvalidMessage(EventingFault):
+    SUBCODE = _clark(WSE, "InvalidMessage")
+    REASON = "The request message has unknown or invalid content."
+
+
 # --- registries -----------------------------------------------------------------------
 
 _SUBCODE_CLASSES: Final[tuple[type[SoapFault], ...]] = (
@@ -467,6 +529,14 @@ _SUBCODE_CLASSES: Final[tuple[type[SoapFault], ...]] = (
     ClientErrorInvalidJobToken,
     ClientErrorJobCancelled,
     ClientErrorConflictingRequiredParameters,
+    InvalidExpirationTime,
+    UnsupportedExpirationType,
+    FilteringNotSupported,
+    FilteringRequestedUnavailable,
+    DeliveryModeRequestedUnavailable,
+    EventSourceUnableToProcess,
+    UnableToRenew,
+    InvalidMessage,
 )
 
 
@@ -551,18 +621,45 @@ def fault_from_subcode(
 # --- serialization --------------------------------------------------------------------
 
 
+# The prefixes build_envelope declares on the Envelope, then the other preferred ones.
+# They must match: lxml, when the Fault is appended into an envelope that already
+# declares a namespace (under any prefix), drops the Fault's own declaration and renames
+# the element prefixes to the envelope's, but not the QName text in soap:Value. With a
+# prefix of our own (it was ns1 for wse:) the subcode went out undeclared.
+_SEND_PREFIXES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        **PREFIXES,
+        **{namespace: prefix for prefix, namespace in WIRE_PREFIXES.items()},
+    }
+)
+
+
 def _qname_text(qname: str, prefixes: Mapping[str, str]) -> str:
     namespace, local = _split_clark(qname)
     return f"{prefixes[namespace]}:{local}" if namespace else local
+
+
+# Characters XML 1.0 cannot carry at all (not even as character references).
+_NOT_XML_CHAR: Final = re.compile(
+    "[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def xml_safe_text(text: str) -> str:
+    """``text`` with every character XML cannot carry written as ``\\xNN``: a reason
+    may quote client input (a header, an href) holding control characters, and the
+    fault must still be sent."""
+    return _NOT_XML_CHAR.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def fault_to_element(fault: SoapFault) -> etree._Element:
     """Build the SOAP 1.2 ``soap:Fault`` element for ``fault``.
 
     The namespaces of the code and subcode QNames are declared on the Fault element
-    itself (``soap``, ``wscn``, ``wsa``; ``ns1``... for others), so the QName text stays
-    resolvable wherever the element is inserted. Only the code, subcode, reason and
-    detail are serialized: never a traceback or ``__cause__``.
+    itself, with the prefixes :func:`envelope.build_envelope` declares (``soap``,
+    ``wsa``, ``wscn``, ``wse``; ``wprt``, then ``ns1``... for others), so the QName
+    text stays resolvable on its own and inside our envelopes. Only the code, subcode,
+    reason and detail are serialized: never a traceback or ``__cause__``.
     """
     prefixes: dict[str, str] = {SOAP_ENV: "soap"}
     for qname in (fault.code, fault.subcode):
@@ -571,7 +668,7 @@ def fault_to_element(fault: SoapFault) -> etree._Element:
         namespace = _split_clark(qname)[0]
         if not namespace or namespace in prefixes:
             continue
-        prefix = PREFIXES.get(namespace)
+        prefix = _SEND_PREFIXES.get(namespace)
         if prefix is None or prefix in prefixes.values():
             prefix = f"ns{len(prefixes)}"
         prefixes[namespace] = prefix
@@ -589,7 +686,7 @@ def fault_to_element(fault: SoapFault) -> etree._Element:
         )
     reason = etree.SubElement(element, _clark(SOAP_ENV, "Reason"))
     text = etree.SubElement(reason, _clark(SOAP_ENV, "Text"), {_XML_LANG: "en"})
-    text.text = fault.reason
+    text.text = xml_safe_text(fault.reason)
     if fault.detail is not None:
         element.append(copy.deepcopy(fault.detail))
     return element
@@ -599,7 +696,7 @@ def fault_to_element(fault: SoapFault) -> etree._Element:
 
 _SOAPISH_PREFIXES: Final = frozenset({"soap", "s", "env", "soapenv", "soap12", "se"})
 _WELL_KNOWN_PREFIXES: Final[Mapping[str, str]] = MappingProxyType(
-    {"wscn": WSCN, "sca": WSCN, "scan": WSCN, "wsa": WSA, "wprt": WPRT}
+    {"wscn": WSCN, "sca": WSCN, "scan": WSCN, "wsa": WSA, "wprt": WPRT, "wse": WSE}
 )
 
 

@@ -3,19 +3,23 @@ ThisDevice and Relationship sections), built from and read into plain records, a
 client side of WS-Transfer Get.
 
 Reading is per section: a section that does not fit the schema is skipped (logged),
-unknown sections and vendor elements (pnpx:, df:, Kyocera's 22 extra Hosted services)
-are ignored.
+unknown sections and vendor elements (df:, Kyocera's 22 extra Hosted services) are
+ignored. The PnP-X entries Windows picks a driver by (``pnpx:DeviceCategory`` in
+ThisModel, ``pnpx:HardwareId``/``pnpx:CompatibleId`` per Hosted service) are read and
+written.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import QName
 
 import httpx
 from lxml import etree
+from xsdata.formats.dataclass.models.generics import AnyElement
 
 from ..generated.models.addressing import AttributedURI, EndpointReference
 from ..generated.models.devprof import (
@@ -34,6 +38,7 @@ from .discovery_names import (
     DIALECT_THIS_MODEL,
     METADATA_PREFIXES,
     MEX,
+    PNPX,
     RELATIONSHIP_HOST,
     SCANNER_SERVICE_TYPE,
     TRANSFER_GET,
@@ -55,6 +60,9 @@ class HostedService:
     addresses: tuple[str, ...]
     types: tuple[QName, ...]
     service_id: str
+    # PnP-X (Windows matches a driver on these; Kyocera M2040dn sends one of each).
+    hardware_ids: tuple[str, ...] = ()
+    compatible_ids: tuple[str, ...] = ()
 
     def has_type(self, wanted: QName) -> bool:
         return any(type_matches(wanted, own) for own in self.types)
@@ -75,6 +83,8 @@ class DeviceMetadata:
     serial_number: str | None = None
     host: HostedService | None = None
     hosted: tuple[HostedService, ...] = field(default_factory=tuple)
+    #: ``pnpx:DeviceCategory``: space-separated PnP-X categories ("Scanners").
+    device_category: str | None = None
 
     def scan_services(self) -> list[HostedService]:
         return [s for s in self.hosted if s.has_type(SCANNER_SERVICE_TYPE)]
@@ -90,6 +100,10 @@ def _localized(value: str) -> list[LocalizedStringType]:
     return [LocalizedStringType(value=value)]
 
 
+def _pnpx(local: str, values: Iterable[str]) -> list[object]:
+    return [AnyElement(qname=f"{{{PNPX}}}{local}", text=v) for v in values]
+
+
 def _service(service: HostedService) -> HostServiceType:
     return HostServiceType(
         endpoint_reference=[
@@ -97,6 +111,9 @@ def _service(service: HostedService) -> HostServiceType:
         ],
         types=list(service.types),
         service_id=service.service_id,
+        # CompatibleId before HardwareId, as the Kyocera M2040dn sends them.
+        other_element=_pnpx("CompatibleId", service.compatible_ids)
+        + _pnpx("HardwareId", service.hardware_ids),
     )
 
 
@@ -110,6 +127,7 @@ def metadata_element(metadata: DeviceMetadata) -> etree._Element:
         model_number=metadata.model_number,
         model_url=metadata.model_url,
         presentation_url=metadata.presentation_url,
+        other_element=_pnpx("DeviceCategory", filter(None, [metadata.device_category])),
     )
     device = ThisDevice(
         friendly_name=_localized(metadata.friendly_name or "unknown"),
@@ -137,6 +155,16 @@ def _first(values: Sequence[LocalizedStringType]) -> str | None:
     return None
 
 
+def _pnpx_values(elements: Iterable[object], local: str) -> tuple[str, ...]:
+    """Texts of the ``pnpx:<local>`` vendor elements a wildcard collected."""
+    wanted = f"{{{PNPX}}}{local}"
+    return tuple(
+        e.text.strip()
+        for e in elements
+        if isinstance(e, AnyElement) and e.qname == wanted and e.text and e.text.strip()
+    )
+
+
 def _hosted(service: HostServiceType) -> HostedService:
     return HostedService(
         addresses=tuple(
@@ -146,6 +174,8 @@ def _hosted(service: HostServiceType) -> HostedService:
         ),
         types=tuple(service.types),
         service_id=service.service_id.strip(),
+        hardware_ids=_pnpx_values(service.other_element, "HardwareId"),
+        compatible_ids=_pnpx_values(service.other_element, "CompatibleId"),
     )
 
 
@@ -172,6 +202,10 @@ def parse_metadata(element: etree._Element) -> DeviceMetadata:
                         manufacturer_url=model.manufacturer_url,
                         model_url=model.model_url,
                         presentation_url=model.presentation_url,
+                        device_category=" ".join(
+                            _pnpx_values(model.other_element, "DeviceCategory")
+                        )
+                        or None,
                     )
                 elif local == "ThisDevice":
                     device = bind(child, ThisDevice)
@@ -232,6 +266,17 @@ async def fetch_metadata(
     if body is None:
         raise ProtocolError(f"WS-Transfer Get to {xaddr}: empty GetResponse Body")
     return parse_metadata(body)
+
+
+def pnpx_hardware_id(manufacturer: str | None, model: str | None) -> str:
+    """A PnP-X HardwareId in the ``VEN_xxxx&DEV_yyyy`` form real devices use (Kyocera:
+    ``VEN_0103&DEV_069D``), from manufacturer and model names: we have no numeric IDs,
+    so each name is reduced to letters, digits and ``_`` (``&`` must only separate)."""
+    return f"VEN_{_id_part(manufacturer)}&DEV_{_id_part(model)}"
+
+
+def _id_part(name: str | None) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", name or "").strip("_") or "UNKNOWN"
 
 
 def device_host(endpoint: str) -> HostedService:

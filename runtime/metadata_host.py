@@ -5,6 +5,11 @@ ProbeMatches. Mount :meth:`DeviceEndpoint.apps` in a :class:`~..server.PathRoute
 The addresses in the metadata and in ProbeMatches use the host the client reached us by
 (its HTTP ``Host`` header), so a device on several networks gives each client a URL it
 can use; without a Host header the configured base URL is used.
+
+The metadata carries the PnP-X entries Windows uses to pick a driver, in the form real
+devices send them (Kyocera M2040dn in shared/corpus): ``pnpx:DeviceCategory`` in
+ThisModel, ``pnpx:HardwareId`` and ``pnpx:CompatibleId`` on the hosted scan service
+(Microsoft's PnPXDeviceCategory page: with a category, a hosted service must carry both).
 """
 
 from __future__ import annotations
@@ -32,11 +37,24 @@ from .discovery_names import (
 )
 from .discovery_target import probe_matches
 from .envelope import Envelope
-from .metadata import DeviceMetadata, HostedService, device_host, metadata_element
+from .metadata import (
+    DeviceMetadata,
+    HostedService,
+    device_host,
+    metadata_element,
+    pnpx_hardware_id,
+)
 from .server import ASGIApp, SoapApp, SoapReply
 
 DEVICE_PATH: Final = "/WSD/Device"
 DEVICE_TYPES: Final = (DEVICE_TYPE, SCAN_DEVICE_TYPE)
+#: PnP-X category of a scanner (``PNPX_DEVICECATEGORY_SCANNER`` in the Windows SDK).
+PNPX_SCANNER_CATEGORY: Final = "Scanners"
+#: The compatible ID Windows' inbox WSD scan driver matches: the service type as a URI
+#: (namespace + "/" + local name), as the Kyocera M2040dn sends it.
+SCANNER_COMPATIBLE_ID: Final = "/".join(
+    SCANNER_SERVICE_TYPE.text.removeprefix("{").split("}", 1)
+)
 
 
 class _NoOperations:
@@ -90,9 +108,18 @@ class DeviceEndpoint:
             addresses=(f"{self._base(context)}{self.scan_path}",),
             types=(SCANNER_SERVICE_TYPE,),
             service_id=f"{self.endpoint}/scan",
+            hardware_ids=(
+                pnpx_hardware_id(
+                    self.description.manufacturer, self.description.model_name
+                ),
+            ),
+            compatible_ids=(SCANNER_COMPATIBLE_ID,),
         )
         return dataclasses.replace(
-            self.description, host=device_host(self.endpoint), hosted=(scan,)
+            self.description,
+            host=device_host(self.endpoint),
+            hosted=(scan,),
+            device_category=self.description.device_category or PNPX_SCANNER_CATEGORY,
         )
 
     async def _get(self, envelope: Envelope, context: RequestContext) -> SoapReply:

@@ -1,23 +1,33 @@
 """MTOM (XOP in multipart/related): stream it out on the server, stream it in on the client.
 
 Writing: :func:`mtom_stream` yields the multipart body chunk by chunk from any
-attachment source (bytes, a file, a sync or async iterator); :func:`mtom_length` gives the
-Content-Length when the attachment size is known.
+attachment source (bytes or another bytes-like buffer, a file path as ``Path``, ``str``
+or ``os.PathLike``, a sync or async iterator of bytes); :func:`mtom_length` gives the
+Content-Length when the attachment size is known. :func:`open_mtom_stream` opens the
+source before anything is sent, so a missing file can still be answered with a fault.
 
 Reading: :class:`MultipartReader` parses a multipart body incrementally from an async
 iterator of chunks; a part's body is itself an async iterator, so an image never has to
 fit in memory. It tolerates what devices send (``shared/notes/device-quirks.md``):
-``Multipart/Related`` in any case, unquoted or oddly ordered parameters, a boundary not
-preceded by CRLF (Xerox WorkCentre 3025), LF-only header endings, ``start-info`` variants.
+``Multipart/Related`` in any case, unquoted or oddly ordered parameters, LF-only header
+endings, parts without headers, ``start-info`` variants.
+
+Quirk #1 of device-quirks.md, a boundary not preceded by CRLF (Xerox WorkCentre 3025;
+source: sane-airscan commit 9c76b5b, issue #71): RFC 2046 makes the CRLF before
+``--boundary`` part of the delimiter, so a body normally ends before that CRLF. When the
+CRLF is missing the reader still finds the delimiter, and leniently strips a lone LF
+right before it as the line break (nothing when there is neither). A binary body whose
+last byte is LF, followed by a bare delimiter, therefore loses that byte: the price of
+reading such devices.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Final
 from urllib.parse import unquote
 
@@ -74,9 +84,19 @@ def parse_content_type(value: str) -> tuple[str, dict[str, str]]:
 
 
 def content_id(value: str) -> str:
-    """Normalize a Content-ID header or a ``cid:`` href for matching: angle brackets
-    stripped, URL-decoded (``%40`` vs ``@``, python-zeep PR #896)."""
+    """Normalize a Content-ID header (or a ``start`` parameter) for matching: angle
+    brackets stripped. Not URL-decoded: a Content-ID is not a URL, and ``%`` is a
+    legal character in it."""
     value = value.strip()
+    if value.lower().startswith("cid:"):  # lenient: a cid: URL where an id belongs
+        return cid_href(value)
+    return value.strip("<>")
+
+
+def cid_href(href: str) -> str:
+    """The Content-ID an ``xop:Include href="cid:..."`` names: scheme and angle
+    brackets stripped, URL-decoded (RFC 2392; ``%40`` vs ``@``, python-zeep PR #896)."""
+    value = href.strip()
     if value.lower().startswith("cid:"):
         value = value[4:]
     return unquote(value.strip("<>"))
@@ -145,13 +165,17 @@ class MtomEnvelope:
 
 
 def attachment_size(content: AttachmentSource, declared: int | None) -> int | None:
-    """The attachment's size when it can be known without reading it."""
+    """The attachment's size when it can be known without reading it. Raises OSError
+    for a file that cannot be stat'ed (missing, no permission)."""
     if declared is not None:
         return declared
     if isinstance(content, bytes):
         return len(content)
-    if isinstance(content, Path):
-        return content.stat().st_size
+    if isinstance(content, bytearray | memoryview):
+        # nbytes, not len(): a memoryview of e.g. array("H") counts items.
+        return memoryview(content).nbytes
+    if isinstance(content, str | os.PathLike):
+        return os.stat(content).st_size
     return None
 
 
@@ -163,28 +187,47 @@ def mtom_length(
     return len(frame.head(soap_xml, attachment_type)) + size + len(frame.tail())
 
 
-async def iter_source(content: AttachmentSource) -> AsyncIterator[bytes]:
+def _chunk(chunk: object) -> bytes:
+    # bytes(n) of an int is n zero bytes, and bytes(str) needs an encoding: only a
+    # bytes-like chunk is data (an iterator over bytes yields ints, a mistake to report).
+    if isinstance(chunk, bytes):
+        return chunk
+    if isinstance(chunk, bytearray | memoryview):
+        return bytes(chunk)
+    raise TypeError(f"an attachment iterator yielded {type(chunk).__name__}, not bytes")
+
+
+async def iter_source(content: AttachmentSource) -> AsyncGenerator[bytes, None]:
     """Chunks of an attachment source; files are read in a worker thread."""
     if isinstance(content, bytes):
         # Sliced, so a large image never becomes one huge transport write buffer.
         for start in range(0, len(content), FILE_CHUNK):
             yield content[start : start + FILE_CHUNK]
-    elif isinstance(content, Path):
-        handle = await asyncio.to_thread(content.open, "rb")
+        return
+    if isinstance(content, bytearray | memoryview):
+        # One buffer, like bytes (iterating it would give ints); cast("B") makes a
+        # view of any format count bytes. Each slice is copied once, to the bytes
+        # the ASGI server needs.
+        view = memoryview(content).cast("B")
+        for start in range(0, view.nbytes, FILE_CHUNK):
+            yield bytes(view[start : start + FILE_CHUNK])
+        return
+    if isinstance(content, str | os.PathLike):  # a file path, Path included
+        handle = await asyncio.to_thread(open, content, "rb")
         try:
             while chunk := await asyncio.to_thread(handle.read, FILE_CHUNK):
                 yield chunk
         finally:
             handle.close()
     elif isinstance(content, AsyncIterable):
-        async for chunk in content:
-            if chunk:
-                yield bytes(chunk)
+        async for piece in content:
+            if data := _chunk(piece):
+                yield data
     elif isinstance(content, Iterable):
-        for chunk in content:
-            if chunk:
-                yield bytes(chunk)
-    else:  # pragma: no cover - guarded by the type
+        for piece in content:
+            if data := _chunk(piece):
+                yield data
+    else:
         raise TypeError(f"unsupported attachment source {type(content).__name__}")
 
 
@@ -199,6 +242,43 @@ async def mtom_stream(
     async for chunk in iter_source(content):
         yield chunk
     yield frame.tail()
+
+
+async def open_mtom_stream(
+    frame: MtomEnvelope,
+    soap_xml: bytes,
+    content: AttachmentSource,
+    attachment_type: str,
+) -> AsyncGenerator[bytes, None]:
+    """Like :func:`mtom_stream`, but the source is opened and its first chunk read
+    before this returns: a missing file, an unsupported source or an iterator that
+    fails at once raises here, while the server can still answer with a fault instead
+    of a truncated 200."""
+    source = iter_source(content)
+    try:
+        first = await anext(source, None)
+    except BaseException:
+        await source.aclose()
+        raise
+    return _framed(frame, soap_xml, attachment_type, first, source)
+
+
+async def _framed(
+    frame: MtomEnvelope,
+    soap_xml: bytes,
+    attachment_type: str,
+    first: bytes | None,
+    source: AsyncGenerator[bytes, None],
+) -> AsyncGenerator[bytes, None]:
+    try:
+        yield frame.head(soap_xml, attachment_type)
+        if first is not None:
+            yield first
+            async for chunk in source:
+                yield chunk
+        yield frame.tail()
+    finally:
+        await source.aclose()
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -285,6 +365,20 @@ class MultipartReader:
                 raise ProtocolError("multipart body without its boundary")
 
     async def _headers(self) -> dict[str, str]:
+        # A part may have no headers at all (RFC 2046: the blank line follows the
+        # boundary line at once); searching for CRLFCRLF would then take the body's
+        # first line for a header.
+        while len(self._buffer) < 2 and self._buffer != b"\n":
+            if not await self._fill():
+                raise TruncatedAttachmentError(
+                    "multipart body ended inside part headers"
+                )
+        if self._buffer.startswith(b"\n"):
+            del self._buffer[:1]
+            return {}
+        if self._buffer.startswith(CRLF):
+            del self._buffer[:2]
+            return {}
         while True:
             # The earliest blank line ends the block (CRLF or, leniently, LF only).
             ends = [
@@ -336,6 +430,8 @@ class MultipartReader:
                         whole = carry + bytes(data)
                         index = whole.find(delimiter)
                         end = index
+                        # The CRLF before the delimiter belongs to it; a lone LF is
+                        # taken as the line break too (quirk #1, see the docstring).
                         if whole[max(end - 2, 0) : end] == CRLF:
                             end -= 2
                         elif whole[max(end - 1, 0) : end] == b"\n":

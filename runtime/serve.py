@@ -1,16 +1,128 @@
 """Run an ASGI app under uvicorn on a socket we bind ourselves (so port 0 works and the
-URL is known before the first request)."""
+URL is known before the first request).
+
+uvicorn is pinned to its h11 HTTP/1.1 protocol (:class:`HeaderDeadlineProtocol`) rather
+than "auto", which would switch to httptools whenever that happens to be installed: the
+header deadline below is written against h11's connection states.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, Final
 
+import h11
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.server import ServerState
+
+from .server import DEFAULT_READ_TIMEOUT, ServerLimits
+
+log = logging.getLogger("wsdscan.server")
+
+MAX_HEADER_BYTES: Final = 16 * 1024
+"""Largest request line plus headers (h11's incomplete-event limit): beyond it the
+client gets HTTP 400 and the connection is closed."""
+KEEP_ALIVE_TIMEOUT: Final = 5
+"""Seconds an idle connection is kept open after a response (uvicorn's keep-alive)."""
+
+
+class HeaderDeadlineProtocol(H11Protocol):
+    """uvicorn's h11 protocol plus a deadline for a request's line and headers.
+
+    uvicorn only times out a connection that is idle after a response (keep-alive), and
+    the app's read timeout only starts once the headers are complete: a client that
+    connects and sends nothing, or stalls inside its headers, would otherwise hold its
+    socket forever. The deadline counts from the connection (first request) or from the
+    first byte of a later request, so trickling bytes does not extend it."""
+
+    header_timeout: ClassVar[float] = DEFAULT_READ_TIMEOUT
+
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self._header_deadline: asyncio.TimerHandle | None = None
+        self._header_bytes = False
+        """Whether part of the awaited request already arrived (a 408 is then owed)."""
+
+    def connection_made(  # type: ignore[override]
+        self, transport: asyncio.Transport
+    ) -> None:
+        super().connection_made(transport)
+        self._arm_header_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_header_deadline()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if data and self.conn.their_state is h11.IDLE:
+            self._header_bytes = True
+        super().data_received(data)
+        if self.conn.their_state is h11.IDLE and self._header_bytes:
+            # Headers still incomplete (super() just dropped any keep-alive timer).
+            self._arm_header_deadline()
+        elif self.conn.their_state is not h11.IDLE:
+            self._cancel_header_deadline()
+
+    def _arm_header_deadline(self) -> None:
+        if self._header_deadline is None:
+            self._header_deadline = self.loop.call_later(
+                self.header_timeout, self._header_deadline_expired
+            )
+
+    def _cancel_header_deadline(self) -> None:
+        self._header_bytes = False
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+            self._header_deadline = None
+
+    def _header_deadline_expired(self) -> None:
+        self._header_deadline = None
+        if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
+            return
+        if self._header_bytes:
+            # A partial request gets an answer; a silent connection is just closed.
+            self.transport.write(_request_timeout(self.header_timeout))
+        log.info(
+            "closed a connection from %s: no complete request headers within %g s",
+            self.client,
+            self.header_timeout,
+        )
+        self.transport.close()
+
+
+def _request_timeout(seconds: float) -> bytes:
+    body = f"request headers not received within {seconds:g} s".encode()
+    return (
+        b"HTTP/1.1 408 Request Timeout\r\n"
+        b"content-type: text/plain; charset=utf-8\r\n"
+        + f"content-length: {len(body)}\r\n".encode()
+        + b"connection: close\r\n\r\n"
+        + body
+    )
+
+
+def header_deadline_protocol(timeout: float) -> type[HeaderDeadlineProtocol]:
+    """:class:`HeaderDeadlineProtocol` with its deadline set to ``timeout`` seconds
+    (uvicorn builds protocols from a class, so the setting travels as a class)."""
+    if not timeout > 0:
+        raise ValueError(f"the header timeout must be positive, not {timeout}")
+
+    class Bound(HeaderDeadlineProtocol):
+        header_timeout = timeout
+
+    return Bound
 
 
 @dataclass
@@ -38,12 +150,29 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 def make_server(
-    app: Any, *, log_level: str = "warning", timeout_keep_alive: int = 5
+    app: Any,
+    *,
+    log_level: str = "warning",
+    timeout_keep_alive: int = KEEP_ALIVE_TIMEOUT,
+    read_timeout: float | None = None,
 ) -> uvicorn.Server:
+    """A uvicorn server for ``app``. ``read_timeout`` bounds the wait for each request's
+    line and headers; by default the app's own ``limits.read_timeout`` (a
+    :class:`SoapApp`), else :data:`DEFAULT_READ_TIMEOUT`."""
+    if read_timeout is None:
+        limits = getattr(app, "limits", None)
+        read_timeout = (
+            limits.read_timeout
+            if isinstance(limits, ServerLimits)
+            else DEFAULT_READ_TIMEOUT
+        )
     config = uvicorn.Config(
         app,
         log_level=log_level,
         lifespan="off",
+        http=header_deadline_protocol(read_timeout),
+        ws="none",  # no WebSocket endpoint: upgrade requests are plain HTTP requests
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         timeout_keep_alive=timeout_keep_alive,
         server_header=False,
         date_header=False,

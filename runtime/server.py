@@ -79,8 +79,9 @@ class ServerLimits:
     max_body: int = DEFAULT_MAX_BODY
     """Largest request body in bytes (HTTP 413 and a fault beyond it)."""
     read_timeout: float = DEFAULT_READ_TIMEOUT
-    """Seconds a client gets to send the whole request body once its headers arrived;
-    a client that stalls gets HTTP 408 and its connection is closed."""
+    """Seconds a client gets to send its request line and headers (from connecting,
+    enforced by ``serve``'s protocol), and again its whole body once the headers
+    arrived; a client that stalls gets HTTP 408 and its connection is closed."""
     max_depth: int = MAX_DEPTH
     """Deepest XML element nesting accepted."""
 
@@ -300,33 +301,28 @@ class SoapApp:
         receive: Receive | None = None,
     ) -> None:
         frame = mtom.MtomEnvelope.new()
-        body_element = to_element(reply.body)
-        carriers = list(body_element.iter(route.attachment_element or ""))
-        if len(carriers) != 1:
-            log.error(
-                "%s: expected one <%s> in the reply",
-                route.method,
-                route.attachment_element,
+        try:
+            soap_xml = _xop_envelope(route, reply, frame, relates_to)
+            size = mtom.attachment_size(reply.content, reply.size)
+            length = mtom.mtom_length(frame, soap_xml, reply.content_type, size)
+            # Opened before the response starts: a missing file or a source that
+            # fails at once still gets a SOAP fault rather than a truncated 200.
+            chunks = await mtom.open_mtom_stream(
+                frame, soap_xml, reply.content, reply.content_type
             )
-            await _fault(send, ServerFault(), relates_to)
+        except Exception:
+            # The traceback goes to the log only; the fault text is fixed.
+            log.exception("%s: the attachment reply cannot be sent", route.method)
+            try:
+                await _fault(send, ServerFault(), relates_to)
+            finally:
+                # The service handed out the job's image: let it end the job (the
+                # virtual scanner aborts it) instead of leaking it.
+                await _abort(route, reply)
             return
-        # XOP: the base64 content is replaced by a reference to the attachment part.
-        carriers[0].text = None
-        etree.SubElement(
-            carriers[0], f"{{{XOP}}}Include", href=f"cid:{frame.attachment_id}"
-        )
-        soap_xml = build_envelope(
-            body_element,
-            action=route.response_action,
-            to=ANONYMOUS,
-            relates_to=relates_to or "",
-        )
-        size = mtom.attachment_size(reply.content, reply.size)
-        length = mtom.mtom_length(frame, soap_xml, reply.content_type, size)
         headers = [(b"content-type", frame.content_type.encode())]
         if length is not None:
             headers.append((b"content-length", str(length).encode()))
-        chunks = mtom.mtom_stream(frame, soap_xml, reply.content, reply.content_type)
         # The request body was read whole, so the next ASGI receive() is the client's
         # http.disconnect: watch for it while streaming (uvicorn's send() then just
         # drops the data instead of failing).
@@ -351,12 +347,49 @@ class SoapApp:
             # The response has started: all we can do is stop (the server closes the
             # connection, so the client sees a truncated body) and tell the service.
             log.warning("%s: attachment transfer failed: %s", route.method, exc)
-            if reply.on_abort is not None:
-                await reply.on_abort()
+            await _abort(route, reply)
         finally:
             if gone is not None:
                 gone.cancel()
             await chunks.aclose()
+
+
+def _xop_envelope(
+    route: Route[Any, Any],
+    reply: AttachmentReply[Any],
+    frame: mtom.MtomEnvelope,
+    relates_to: str | None,
+) -> bytes:
+    """The SOAP part of an MTOM reply: the attachment element's base64 content is
+    replaced by an xop:Include of the attachment part."""
+    body_element = to_element(reply.body)
+    carriers = list(body_element.iter(route.attachment_element or ""))
+    if len(carriers) != 1:
+        raise ValueError(
+            f"{route.method}: expected one <{route.attachment_element}> in the reply,"
+            f" found {len(carriers)}"
+        )
+    carriers[0].text = None
+    etree.SubElement(
+        carriers[0], f"{{{XOP}}}Include", href=f"cid:{frame.attachment_id}"
+    )
+    return build_envelope(
+        body_element,
+        action=route.response_action,
+        to=ANONYMOUS,
+        relates_to=relates_to or "",
+    )
+
+
+async def _abort(route: Route[Any, Any], reply: AttachmentReply[Any]) -> None:
+    """Tell the service its attachment did not reach the client. A failing callback is
+    logged, not raised: the response is already decided."""
+    if reply.on_abort is None:
+        return
+    try:
+        await reply.on_abort()
+    except Exception:
+        log.exception("%s: on_abort failed", route.method)
 
 
 class ClientDisconnected(Exception):
@@ -421,7 +454,7 @@ async def _multipart_soap(
     if tree.body is None:
         return root
     for include in list(tree.body.iter(mtom.XOP_INCLUDE)):
-        href = mtom.content_id(include.get("href", ""))
+        href = mtom.cid_href(include.get("href", ""))
         if href not in parts:
             raise RequestRejected(
                 InvalidArgs(

@@ -87,6 +87,8 @@ _PARSER_CONFIG: Final = ParserConfig(
 
 MAX_DEPTH: Final = 64
 """Deepest element nesting accepted (a WS-Scan message needs about 12 levels)."""
+MAX_DEPTH_CEILING: Final = 256
+"""libxml2's own nesting cap without huge_tree: a ``max_depth`` above it has no effect."""
 MAX_TEXT: Final = 10_000_000
 """Longest text node accepted, in characters (libxml2's own cap without huge_tree)."""
 _DTD_MARKER: Final = "<!DOCTYPE"
@@ -159,8 +161,9 @@ def parse_xml(data: bytes, *, max_depth: int = MAX_DEPTH) -> etree._Element:
     except etree.XMLSyntaxError as exc:
         message = _clean_message(exc)
         if "Excessive depth" in message:
+            limit = min(max_depth, MAX_DEPTH_CEILING)
             raise XmlInputError(
-                f"XML nested deeper than {max_depth} elements is not accepted"
+                f"XML nested deeper than {limit} elements is not accepted"
             ) from exc
         if "Text node too long" in message:
             raise XmlInputError(

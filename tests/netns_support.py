@@ -15,6 +15,7 @@ import os
 import queue
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -31,7 +32,8 @@ CLIENT_ADDRESS = "198.51.100.1"
 SERVER_ADDRESS = "198.51.100.2"
 
 
-def _skip_or_fail(reason: str) -> None:
+def skip_or_fail(reason: str) -> None:
+    """Skip the test for a missing prerequisite; fail it under WSDSCAN_REQUIRE_INTEROP=1."""
     if interop_required():
         pytest.fail(reason + " and WSDSCAN_REQUIRE_INTEROP=1", pytrace=False)
     pytest.skip(reason)
@@ -41,11 +43,11 @@ def require_netns() -> str:
     """Path of ``ip``; skip (or fail) without root or without network namespaces."""
     ip = require_tool("ip")
     if os.geteuid() != 0:
-        _skip_or_fail("network namespace tests need root (CAP_NET_ADMIN)")
+        skip_or_fail("network namespace tests need root (CAP_NET_ADMIN)")
     probe = f"wsdchk{secrets.token_hex(3)}"
     done = subprocess.run([ip, "netns", "add", probe], capture_output=True, text=True)
     if done.returncode != 0:
-        _skip_or_fail(f"cannot create a network namespace: {done.stderr.strip()}")
+        skip_or_fail(f"cannot create a network namespace: {done.stderr.strip()}")
     subprocess.run([ip, "netns", "del", probe], capture_output=True)
     return ip
 
@@ -218,32 +220,61 @@ def wsdscan_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "wsdscan", *args]
 
 
+def require_dbus_system_bus() -> int | None:
+    """:func:`dbus_system_bus`, skipping the test when no bus can be had (failing it
+    under WSDSCAN_REQUIRE_INTEROP=1). Returns the PID to :func:`stop_dbus`, if ours."""
+    try:
+        pid, reason = dbus_system_bus()
+    except (OSError, subprocess.SubprocessError) as exc:
+        pid, reason = None, f"dbus-daemon --system could not be run: {exc}"
+    if reason:
+        skip_or_fail(f"sane-airscan's discovery needs a D-Bus system bus; {reason}")
+    return pid
+
+
+def _listening(socket_path: Path) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(5)
+        try:
+            sock.connect(str(socket_path))
+        except OSError:
+            return False
+    return True
+
+
+def _bus_answers() -> bool:
+    done = subprocess.run(
+        [
+            "dbus-send",
+            "--system",
+            "--print-reply",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.GetId",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    return done.returncode == 0
+
+
 def dbus_system_bus() -> tuple[int | None, str]:
     """Make sure a D-Bus system bus runs (sane-airscan's discovery needs one, see
     interop.md section 10). Returns (pid we started or None, reason when impossible)."""
     socket_path = Path("/run/dbus/system_bus_socket")
     if socket_path.exists():
-        done = (
-            subprocess.run(
-                [
-                    "dbus-send",
-                    "--system",
-                    "--print-reply",
-                    "--dest=org.freedesktop.DBus",
-                    "/org/freedesktop/DBus",
-                    "org.freedesktop.DBus.GetId",
-                ],
-                capture_output=True,
-                text=True,
-                timeout=10,
-            )
-            if _which("dbus-send")
-            else None
-        )
-        if done is not None and done.returncode == 0:
+        if _which("dbus-send") is not None and _bus_answers():
             return None, ""  # someone else's bus: use it, leave it alone
-        socket_path.unlink(missing_ok=True)
-    daemon = require_tool("dbus-daemon")
+        if _listening(socket_path):
+            # A live socket is never removed; without dbus-send it is taken as a bus.
+            if _which("dbus-send") is None:
+                return None, ""
+            return None, f"{socket_path} is in use but is no answering system bus"
+        socket_path.unlink(missing_ok=True)  # stale: left by a bus that is gone
+    daemon = _which("dbus-daemon")
+    if daemon is None:
+        return None, "dbus-daemon is not installed (not on PATH)"
     Path("/run/dbus").mkdir(parents=True, exist_ok=True)
     # A pid file left by a bus that is gone (no socket answered above) blocks a start.
     pid_file = Path("/run/dbus/pid")
@@ -258,7 +289,10 @@ def dbus_system_bus() -> tuple[int | None, str]:
         timeout=20,
     )
     if done.returncode != 0 or not done.stdout.strip().isdigit():
-        return None, f"dbus-daemon --system failed: {done.stderr.strip()}"
+        return None, (
+            f"dbus-daemon --system failed (rc={done.returncode}): "
+            f"{done.stderr.strip() or done.stdout.strip() or 'no output'}"
+        )
     return int(done.stdout.strip()), ""
 
 

@@ -221,7 +221,9 @@ def test_value_lists_admit_vendor_values() -> None:
     front = bind(canonicalize(parse_xml(data)), MediaFront)
     assert front.color_processing is not None
     assert front.color_processing.value == "RGB48Vendor"
-    known = bind(canonicalize(parse_xml(data.replace(b"RGB48Vendor", b"Grayscale8"))), MediaFront)
+    known = bind(
+        canonicalize(parse_xml(data.replace(b"RGB48Vendor", b"Grayscale8"))), MediaFront
+    )
     assert known.color_processing is not None
     assert known.color_processing.value is ColorEntryKnownValue.GRAYSCALE8
     assert bind(canonicalize(parse_xml(data)), MediaFront) == front  # deterministic

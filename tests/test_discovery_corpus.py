@@ -1,12 +1,15 @@
 """Real discovery messages and device metadata from ``shared/corpus`` read with concrete
-values checked (no network)."""
+values checked (no network). The corpus is looked up as in test_corpus.py; without it
+these tests fail (they are the evidence for the lenient reading)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from xml.etree.ElementTree import QName
 
 import pytest
+from spec_pages import CORPUS_DIR
 from wsdscan.runtime.discovery_messages import parse_discovery_message
 from wsdscan.runtime.discovery_names import (
     DEVICE_TYPE,
@@ -16,13 +19,16 @@ from wsdscan.runtime.discovery_names import (
 from wsdscan.runtime.envelope import parse_envelope
 from wsdscan.runtime.metadata import parse_metadata
 
-CORPUS = Path("/work/shared/corpus")
+CORPUS = CORPUS_DIR
 CAPTURES = CORPUS / "sane-airscan-0.99.27-captures" / "discovery-netns"
 PRINT = "http://schemas.microsoft.com/windows/2006/08/wdp/print"
 
-pytestmark = pytest.mark.skipif(
-    not CORPUS.is_dir(), reason="shared/corpus is not present on this machine"
-)
+
+@pytest.fixture(autouse=True)
+def _corpus_present() -> Iterator[None]:
+    if not CORPUS.is_dir():
+        pytest.fail(f"the shared corpus is missing: {CORPUS}", pytrace=False)
+    yield
 
 
 def _http_body(path: Path) -> bytes:
@@ -74,6 +80,12 @@ def test_kyocera_metadata() -> None:
     (scan,) = metadata.scan_services()
     assert scan.types == (SCANNER_SERVICE_TYPE,)
     assert scan.service_id == "uri:4509a320-00a0-008f-00b6-002507510eca/WSDScanner"
+    # PnP-X: what Windows picks a driver by (we serve the same entries).
+    assert metadata.device_category == "MFP MobilePrinter"
+    assert scan.hardware_ids == ("VEN_0103&DEV_069D",)
+    assert scan.compatible_ids == (
+        "http://schemas.microsoft.com/windows/2006/08/wdp/scan/ScannerServiceType",
+    )
     assert metadata.scan_service_urls == (
         "http://192.168.1.102:5358/WSDScanner",
         "http://[fe80::217:c8ff:fe7b:6a91]:5358/WSDScanner",

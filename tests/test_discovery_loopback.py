@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from xml.etree.ElementTree import QName
 
 import httpx
 import pytest
-from wsdscan.runtime.discovery_client import probe, probe_http, resolve
+from wsdscan.runtime import discovery_client
+from wsdscan.runtime.discovery_client import (
+    DEFAULT_TIMEOUT,
+    http_probe_url,
+    probe,
+    probe_http,
+    resolve,
+)
 from wsdscan.runtime.discovery_messages import (
     Announcement,
     app_sequence_element,
@@ -20,16 +30,18 @@ from wsdscan.runtime.discovery_messages import (
 )
 from wsdscan.runtime.discovery_names import (
     DEVICE_TYPE,
+    PNPX,
     SCAN_DEVICE_TYPE,
     STABLE_PROBE_PATH,
     TRANSFER_GET,
 )
 from wsdscan.runtime.discovery_target import DiscoveryTarget
-from wsdscan.runtime.envelope import ANONYMOUS, build_envelope
-from wsdscan.runtime.metadata import fetch_metadata
+from wsdscan.runtime.envelope import ANONYMOUS, build_envelope, parse_envelope
+from wsdscan.runtime.metadata import fetch_metadata, parse_metadata
 from wsdscan.runtime.metadata_host import DEVICE_PATH
-from wsdscan.runtime.serve import running
-from wsdscan.runtime.server import SoapApp
+from wsdscan.runtime.namespaces import WSCN_2006_01
+from wsdscan.runtime.serve import RunningServer, running
+from wsdscan.runtime.server import ASGIApp, SoapApp
 
 from wsdscan.discover import (
     DiscoveredScanner,
@@ -121,12 +133,22 @@ async def test_target_answers_a_repeated_probe_once_and_survives_garbage() -> No
     assert [a.endpoint for a in again] == [ENDPOINT]
 
 
-class _FakeDevice(asyncio.DatagramProtocol):
-    """Answers every Probe after ``delay`` seconds with one message holding two
-    ProbeMatch records (printer + scanner, as Lexmark MX310dn), sent twice."""
+LEXMARK_RECORDS = (
+    Announcement("urn:uuid:printer", (DEVICE_TYPE, PRINTER), ("http://p/",), 3),
+    Announcement("uuid:scanner", (DEVICE_TYPE, SCAN_DEVICE_TYPE), ("http://s/",), 2),
+)
 
-    def __init__(self, delay: float) -> None:
+
+class _FakeDevice(asyncio.DatagramProtocol):
+    """Answers every Probe after ``delay`` seconds with one message holding several
+    ProbeMatch records (default: printer + scanner, as Lexmark MX310dn), sent twice."""
+
+    def __init__(
+        self, delay: float, records: tuple[Announcement, ...] = LEXMARK_RECORDS
+    ) -> None:
         self.delay = delay
+        self.records = records
+        self.probes = 0
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -134,17 +156,12 @@ class _FakeDevice(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         message = parse_discovery_message(data)
+        self.probes += 1
         asyncio.get_running_loop().call_later(self.delay, self._answer, message, addr)
 
     def _answer(self, message, addr) -> None:  # type: ignore[no-untyped-def]
-        records = [
-            Announcement("urn:uuid:printer", (DEVICE_TYPE, PRINTER), ("http://p/",), 3),
-            Announcement(
-                "uuid:scanner", (DEVICE_TYPE, SCAN_DEVICE_TYPE), ("http://s/",), 2
-            ),
-        ]
         reply = build_probe_matches(
-            records, message.message_id, app_sequence_element(7, 1)
+            self.records, message.message_id, app_sequence_element(7, 1)
         )
         assert self.transport is not None
         self.transport.sendto(reply, addr)
@@ -152,20 +169,25 @@ class _FakeDevice(asyncio.DatagramProtocol):
 
 
 async def test_client_reads_two_records_from_a_slow_responder() -> None:
+    """Pantum answers after more than 2.5 s (device-quirks.md row 25): the default
+    wait still hears a reply that comes 2.7 s after the first Probe."""
     loop = asyncio.get_running_loop()
     transport, _ = await loop.create_datagram_endpoint(
-        lambda: _FakeDevice(delay=1.2), local_addr=("127.0.0.1", 0)
+        lambda: _FakeDevice(delay=2.7), local_addr=("127.0.0.1", 0)
     )
     try:
         address = transport.get_extra_info("sockname")
-        found = await probe(
-            [DEVICE_TYPE], timeout=2.0, multicast=False, targets=[address]
+        started = time.monotonic()
+        # Both at once (each has its own MessageID): the test takes one default wait.
+        found, too_early = await asyncio.gather(
+            probe([DEVICE_TYPE], multicast=False, targets=[address]),
+            # A 2 s wait (sane-airscan waits 2.5 s) misses it.
+            probe([DEVICE_TYPE], timeout=2.0, multicast=False, targets=[address]),
         )
-        too_early = await probe(
-            [DEVICE_TYPE], timeout=0.4, multicast=False, targets=[address]
-        )
+        elapsed = time.monotonic() - started
     finally:
         transport.close()
+    assert DEFAULT_TIMEOUT > 2.7 and elapsed < DEFAULT_TIMEOUT + 1.0
     assert [(a.endpoint, a.metadata_version) for a in found] == [
         ("urn:uuid:printer", 3),
         ("uuid:scanner", 2),
@@ -268,3 +290,148 @@ async def test_discover_scanners_by_directed_udp_probe(served: object) -> None:
     assert [(s.name, s.scan_service_url) for s in found] == [
         ("wsdscan Virtual Scanner", server.url("/WSDScanner"))
     ]
+
+
+async def test_discover_scanners_by_directed_udp_probe_sends_no_http_probe(
+    served: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A target that answers on UDP gets no HTTP fallback probe."""
+    server, device = served  # type: ignore[misc]
+    calls: list[str] = []
+
+    async def recording(url: str, *args: Any, **kwargs: Any) -> list[Announcement]:
+        calls.append(url)
+        return await probe_http(url, *args, **kwargs)
+
+    monkeypatch.setattr(discovery_client, "probe_http", recording)
+    target = _target([server.url(DEVICE_PATH)], ("127.0.0.1", 9))
+    target.endpoint = device.endpoint
+    async with target:
+        found = await discover_scanners(
+            timeout=1.0, multicast=False, targets=[target.address]
+        )
+    assert [s.endpoint for s in found] == [device.endpoint]
+    assert calls == []
+
+
+@pytest.fixture
+async def recorded() -> AsyncIterator[tuple[RunningServer, Any, list[str]]]:
+    """The served device endpoint, with the path of every HTTP request recorded."""
+    scanner = VirtualScanner(VirtualScannerConfig(adf_sheets=0))
+    device = device_endpoint(scanner, host="127.0.0.1", port=0, scan_path="/WSDScanner")
+    inner = with_device_endpoint(SoapApp(scanner), device)
+    paths: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            paths.append(scope["path"])
+        await inner(scope, receive, send)
+
+    recording: ASGIApp = app
+    async with running(recording) as server:
+        yield server, device, paths
+
+
+async def test_discover_scanners_lists_only_scan_devices(
+    recorded: tuple[RunningServer, Any, list[str]],
+) -> None:
+    """Lexmark-style reply (device-quirks.md row 24): a printer record next to the
+    scanner record is neither fetched nor listed; a record without Types is listed only
+    when its metadata hosts a scan service."""
+    server, device, paths = recorded
+    records = (
+        Announcement(
+            "urn:uuid:printer", (DEVICE_TYPE, PRINTER), (server.url("/printer"),), 1
+        ),
+        # The scan type in the 2006/01 namespace variant (folded on receipt).
+        Announcement(
+            device.endpoint,
+            (DEVICE_TYPE, QName(WSCN_2006_01, "ScanDeviceType")),
+            (server.url(DEVICE_PATH),),
+            1,
+        ),
+        Announcement("urn:uuid:bare-scanner", (), (server.url(DEVICE_PATH),), 1),
+        Announcement("urn:uuid:bare-other", (), (server.url("/other"),), 1),
+    )
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_datagram_endpoint(
+        lambda: _FakeDevice(delay=0.0, records=records), local_addr=("127.0.0.1", 0)
+    )
+    try:
+        found = await discover_scanners(
+            timeout=0.5,
+            multicast=False,
+            targets=[transport.get_extra_info("sockname")],
+        )
+    finally:
+        transport.close()
+    assert [(s.endpoint, s.scan_service_url) for s in found] == [
+        (device.endpoint, server.url("/WSDScanner")),
+        ("urn:uuid:bare-scanner", server.url("/WSDScanner")),
+    ]
+    assert "/printer" not in paths  # no metadata fetch for the printer record
+    assert paths.count("/other") == 1  # the bare record was looked at, then dropped
+    assert STABLE_PROBE_PATH not in paths
+
+
+async def test_discover_scanners_falls_back_to_an_http_probe(
+    recorded: tuple[RunningServer, Any, list[str]],
+) -> None:
+    """A device endpoint that does not listen on UDP (device-quirks.md row 26): the
+    directed UDP Probe to HOST:PORT gets no answer, the HTTP Probe to the stable path
+    on the same port finds it."""
+    server, device, paths = recorded
+    address = ("127.0.0.1", server.port)
+    assert http_probe_url(address) == server.url(STABLE_PROBE_PATH)
+    assert http_probe_url(("192.0.2.7", 3702)) == (
+        f"http://192.0.2.7:80{STABLE_PROBE_PATH}"
+    )
+    without = await discover_scanners(
+        timeout=0.5, multicast=False, targets=[address], http_fallback=False
+    )
+    assert without == [] and paths == []
+    found = await discover_scanners(timeout=0.5, multicast=False, targets=[address])
+    assert [(s.endpoint, s.name, s.scan_service_url) for s in found] == [
+        (device.endpoint, "wsdscan Virtual Scanner", server.url("/WSDScanner"))
+    ]
+    assert paths == [STABLE_PROBE_PATH, DEVICE_PATH]
+
+
+async def test_served_metadata_carries_pnpx_entries(served: object) -> None:
+    """PnP-X entries as the Kyocera M2040dn sends them (shared/corpus): DeviceCategory
+    in ThisModel, CompatibleId and HardwareId on the hosted scan service."""
+    server, device = served  # type: ignore[misc]
+    request = build_envelope(
+        None, action=TRANSFER_GET, to=device.endpoint, reply_to=ANONYMOUS
+    )
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            server.url(DEVICE_PATH),
+            content=request,
+            headers={"Content-Type": "application/soap+xml"},
+        )
+    assert response.status_code == 200
+    text = response.text
+    assert f'xmlns:pnpx="{PNPX}"' in text
+    assert (
+        "<pnpx:DeviceCategory>Scanners</pnpx:DeviceCategory></wsdp:ThisModel>" in text
+    )
+    scan_type = (
+        "http://schemas.microsoft.com/windows/2006/08/wdp/scan/ScannerServiceType"
+    )
+    assert (
+        f"<pnpx:CompatibleId>{scan_type}</pnpx:CompatibleId>"
+        "<pnpx:HardwareId>VEN_wsdscan&amp;DEV_Virtual_Scanner</pnpx:HardwareId>"
+        "</wsdp:Hosted>"
+    ) in text
+    body = parse_envelope(response.content).body
+    assert body is not None
+    metadata = parse_metadata(body)
+    assert metadata.device_category == "Scanners"
+    (scan,) = metadata.scan_services()
+    assert scan.addresses == (server.url("/WSDScanner"),)
+    assert scan.compatible_ids == (scan_type,)
+    assert scan.hardware_ids == ("VEN_wsdscan&DEV_Virtual_Scanner",)
+    # The client path reads the same.
+    fetched = await fetch_metadata(server.url(DEVICE_PATH), device.endpoint)
+    assert fetched == metadata

@@ -4,6 +4,7 @@ the event sink; all seven events; ScanIdentifier/DestinationToken checks."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import socket
@@ -21,6 +22,7 @@ from wsdscan.generated.models import scan
 from wsdscan.runtime import eventing_wire as wire
 from wsdscan.runtime import faults
 from wsdscan.runtime.client import HttpTransport
+from wsdscan.runtime.envelope import ANONYMOUS, build_envelope
 from wsdscan.runtime.eventing import (
     DeliveryPolicy,
     EventReceiver,
@@ -36,11 +38,14 @@ from wsdscan.runtime.serve import running
 from wsdscan.runtime.server import SoapApp
 from wsdscan.runtime.xmlbind import WSE
 
-from wsdscan.press import press, serve_eventing
+from wsdscan.press import press, press_command, serve_eventing
 from wsdscan.scanning import ScannerSession
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 
 ALL = list(EVENT_ROUTES)
+# Independent of the modules under test on purpose.
+SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+WSE_2004_08 = "http://schemas.xmlsoap.org/ws/2004/08/eventing"
 
 
 class Recorder(Sink):
@@ -169,11 +174,25 @@ def _subscribe_body(filter_xml: str, *, expires: str = "PT1H") -> etree._Element
     )
 
 
-def _subcode(fault: faults.SoapFault) -> str:
-    # The local name only: runtime.faults declares the wse namespace of a subcode as
-    # ns1 on the Fault, and build_envelope drops that declaration because the root
-    # declares it as wse, leaving the prefix unresolvable (a runtime bug, reported).
-    return (fault.subcode or "").rpartition("}")[2]
+async def _wire_subcode(
+    client: httpx.AsyncClient, url: str, body: etree._Element
+) -> tuple[str, str]:
+    """POST a Subscribe and read the fault's subcode from the raw reply bytes with
+    lxml alone: (the namespace its prefix is declared as in scope, local name)."""
+    data = build_envelope(body, action=wire.SUBSCRIBE, to=url, reply_to=ANONYMOUS)
+    response = await client.post(
+        url, content=data, headers={"Content-Type": "application/soap+xml"}
+    )
+    assert response.status_code == 400
+    root = etree.fromstring(response.content)
+    (value,) = root.xpath(
+        "/s:Envelope/s:Body/s:Fault/s:Code/s:Subcode/s:Value",
+        namespaces={"s": SOAP12},
+    )
+    prefix, _, local = (value.text or "").strip().rpartition(":")
+    namespace = value.nsmap.get(prefix or None)
+    assert namespace is not None, f"{prefix!r} undeclared: {response.content!r}"
+    return namespace, local
 
 
 # --- wire details -------------------------------------------------------------------
@@ -252,27 +271,27 @@ async def test_filters_windows_and_spec_forms(source: Scanner) -> None:
         assert await actions(prefix) == frozenset(EVENT_ROUTES)
         assert await actions("") == frozenset(EVENT_ROUTES)
 
-        with pytest.raises(faults.SoapFault) as caught:
-            await request(
-                client,
-                source.url,
-                wire.SUBSCRIBE,
+        refused = [
+            (
                 _subscribe_body('<wse:Filter Dialect="urn:xpath">/a</wse:Filter>'),
-            )
-        assert _subcode(caught.value) == "FilteringNotSupported"
-        with pytest.raises(faults.SoapFault) as caught:
-            await request(
-                client,
-                source.url,
-                wire.SUBSCRIBE,
+                wire.FilteringNotSupported,
+            ),
+            (
                 _subscribe_body("<wse:Filter>NoSuchEvent</wse:Filter>"),
+                wire.FilteringRequestedUnavailable,
+            ),
+            (_subscribe_body("", expires="-PT1M"), wire.InvalidExpirationTime),
+        ]
+        for body, fault_class in refused:
+            # On the wire: the subcode's prefix is declared, as the wse namespace.
+            assert await _wire_subcode(client, source.url, body) == (
+                WSE_2004_08,
+                fault_class.__name__,
             )
-        assert _subcode(caught.value) == "FilteringRequestedUnavailable"
-        with pytest.raises(faults.SoapFault) as caught:
-            await request(
-                client, source.url, wire.SUBSCRIBE, _subscribe_body("", expires="-PT1M")
-            )
-        assert _subcode(caught.value) == "InvalidExpirationTime"
+            # And the client raises the typed fault.
+            with pytest.raises(fault_class) as caught:
+                await request(client, source.url, wire.SUBSCRIBE, body)
+            assert caught.value.subcode == f"{{{WSE_2004_08}}}{fault_class.__name__}"
 
 
 async def test_renew_happens_before_expiry(
@@ -372,7 +391,7 @@ async def test_virtual_scanner_emits_all_seven_events(
 
 
 async def test_jam_is_reported_and_refuses_jobs(
-    source: Scanner, receiver: EventReceiver
+    source: Scanner, receiver: EventReceiver, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sink = Recorder()
     await receiver.subscribe(
@@ -380,6 +399,7 @@ async def test_jam_is_reported_and_refuses_jobs(
         sink,
         actions=[
             gen_routes.SCANNER_STATUS_CONDITION_EVENT.action,
+            gen_routes.SCANNER_STATUS_CONDITION_CLEARED_EVENT.action,
             gen_routes.SCANNER_STATUS_SUMMARY_EVENT.action,
         ],
     )
@@ -394,8 +414,22 @@ async def test_jam_is_reported_and_refuses_jobs(
         client = ScannerServiceClient(transport)
         with pytest.raises(faults.ServerErrorNotAcceptingJobs):
             await client.create_scan_job(scan_ticket=await _ticket(source.url))
-    await press(source.url, jammed=False)
+    assert sink.of("scanner_status_condition_cleared") == []
+    # What `wsdscan press URL --clear-jam` runs.
+    args = argparse.Namespace(
+        url=source.url, destination=None, jam=False, clear_jam=True
+    )
+    assert await press_command(args) == 0
+    assert "jam cleared" in capsys.readouterr().out
+    await sink.wait("scanner_status_condition_cleared")
     await sink.wait("scanner_status_summary", 2)
+    (cleared,) = sink.of("scanner_status_condition_cleared")
+    condition_cleared = cleared.device_condition_cleared  # type: ignore[attr-defined]
+    assert condition_cleared.condition_id == jam.device_condition.id  # type: ignore[attr-defined]
+    assert condition_cleared.condition_clear_time is not None
+    summary = sink.of("scanner_status_summary")[1].status_summary  # type: ignore[attr-defined]
+    assert summary.scanner_state == scan.ScannerStateKnownValue.IDLE
+    assert len(sink.of("scanner_status_condition")) == 1  # the jam, once
     assert sink.of("job_status") == []  # not subscribed to it
 
 
@@ -521,7 +555,7 @@ async def test_dead_sink_delays_no_one_and_is_dropped(receiver: EventReceiver) -
     policy = DeliveryPolicy(timeout=timeout, max_failures=1)
     ends: list[tuple[str, str]] = []
 
-    async def on_end(status: str, reason: str) -> None:
+    async def on_end(status: str, reason: str, identifier: str | None) -> None:
         ends.append((status, reason))
 
     end_app = EventSinkApp(EVENT_ROUTES)

@@ -9,6 +9,7 @@ subcode and reason.
 from __future__ import annotations
 
 import html
+import inspect
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 from wsdscan.runtime import faults
+from wsdscan.runtime.envelope import build_envelope
 from wsdscan.runtime.faults import (
     FAULTS_BY_CODE,
     FAULTS_BY_SUBCODE,
@@ -41,6 +43,7 @@ SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SCAN = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
 SCAN_0601 = "http://schemas.microsoft.com/windows/2006/01/wdp/scan"
 WSA = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
+WSE = "http://schemas.xmlsoap.org/ws/2004/08/eventing"
 PRINT = "http://schemas.microsoft.com/windows/2006/08/wdp/print"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
@@ -130,6 +133,18 @@ ALL_CLASSES: list[type[SoapFault]] = sorted(
     {*FAULTS_BY_SUBCODE.values(), *FAULTS_BY_CODE.values(), ServerFault},
     key=lambda cls: cls.__name__,
 )
+
+
+# Every fault class the module defines, found by introspection rather than from its
+# registries, so that a class missing from them is caught too.
+DEFINED_CLASSES: list[type[SoapFault]] = [
+    cls
+    for _, cls in inspect.getmembers(faults, inspect.isclass)
+    if issubclass(cls, SoapFault) and cls.__module__ == faults.__name__
+]
+# Bases without a code/subcode of their own: on receipt they cannot be told apart from
+# the generic fault for their code (plain SoapFault, or ServerFault for Receiver).
+ABSTRACT_BASES = {SoapFault, ScanFault, faults.AddressingFault, faults.EventingFault}
 
 
 def _roundtrip(fault: SoapFault) -> SoapFault:
@@ -310,6 +325,55 @@ def test_every_class_round_trips(cls: type[SoapFault]) -> None:
     assert type(back) is cls and back.reason == "custom reason"
     assert back.detail is not None
     assert back.detail[0].tag == "{urn:vendor}Info" and back.detail[0].text == "x & <y>"
+
+
+def _value_qnames(data: bytes) -> list[tuple[str, str]]:
+    """(namespace, local) of each Code/Subcode Value in serialized bytes, resolved
+    with the prefixes declared in scope of the Value; fails on an undeclared one."""
+    root = etree.fromstring(data)
+    found = []
+    for value in root.iter(f"{{{SOAP12}}}Value"):
+        prefix, _, local = (value.text or "").strip().rpartition(":")
+        namespace = value.nsmap.get(prefix or None)
+        assert namespace, f"prefix {prefix!r} of {value.text!r} undeclared in {data!r}"
+        found.append((namespace, local))
+    return found
+
+
+def test_every_defined_fault_class_is_checked() -> None:
+    assert ABSTRACT_BASES <= set(DEFINED_CLASSES)
+    assert set(DEFINED_CLASSES) - ABSTRACT_BASES == set(ALL_CLASSES)
+    assert {cls.__name__ for cls in DEFINED_CLASSES} >= {
+        "FilteringNotSupported",
+        "ClientErrorJobIdNotFound",
+        "ActionNotSupported",
+        "VersionMismatch",
+    }
+
+
+@pytest.mark.parametrize("cls", DEFINED_CLASSES, ids=lambda c: c.__name__)
+def test_wire_fault_qnames_are_declared_and_round_trip(cls: type[SoapFault]) -> None:
+    fault = cls()
+    expected = [cls.CODE, *([cls.SUBCODE] if cls.SUBCODE else [])]
+    # As the server sends it (inside build_envelope's envelope), and on its own.
+    wire = build_envelope(fault_to_element(fault), action=WSA_FAULT_ACTION, to="x")
+    alone = etree.tostring(fault_to_element(fault))
+    for data in (wire, alone):
+        assert [f"{{{ns}}}{local}" for ns, local in _value_qnames(data)] == expected
+        back = fault_from_element(etree.fromstring(data))
+        if cls in ABSTRACT_BASES:
+            assert (back.code, back.subcode) == (cls.CODE, None)
+        else:
+            assert type(back) is cls
+            assert (back.code, back.subcode) == (cls.CODE, cls.SUBCODE)
+
+
+def test_eventing_subcodes_use_the_wse_prefix() -> None:
+    data = build_envelope(
+        fault_to_element(faults.FilteringNotSupported()), action=WSA_FAULT_ACTION
+    )
+    assert b"<soap:Value>wse:FilteringNotSupported</soap:Value>" in data
+    assert _value_qnames(data)[1] == (WSE, "FilteringNotSupported")
 
 
 def test_round_trip_inside_an_envelope_with_other_prefixes() -> None:

@@ -11,8 +11,10 @@ longer local run.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,8 +23,12 @@ from wsdscan.generated.models.scan import CancelJobRequest
 from wsdscan.runtime import mtom
 from wsdscan.runtime.envelope import build_envelope, parse_envelope
 from wsdscan.runtime.errors import ProtocolError, WsdScanError
-from wsdscan.runtime.faults import SoapFault
+from wsdscan.runtime.faults import ServerFault, SoapFault, fault_from_element
+from wsdscan.runtime.namespaces import SOAP_ENV, WSA
+from wsdscan.runtime.server import ServerLimits, SoapApp
 from wsdscan.runtime.xmlbind import to_element
+
+from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 
 TYPED = (WsdScanError, SoapFault)
 EXAMPLES = int(os.environ.get("WSDSCAN_FUZZ_EXAMPLES", "400"))
@@ -229,3 +235,313 @@ def test_the_unmutated_multipart_message_reads() -> None:
 
     bodies = asyncio.run(read())
     assert bodies == [VALID_ENVELOPE, b"\x89PNG not really" * 8]
+
+
+# -- Content-Type parameters and Content-IDs ---------------------------------------------
+
+header_text = st.text(st.characters(max_codepoint=255), max_size=200)
+# Parameter names and unquoted values: RFC 2045 token characters (no separators).
+TOKEN = st.text(
+    st.sampled_from(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~"
+    ),
+    min_size=1,
+    max_size=16,
+)
+MEDIA = st.builds(lambda a, b: f"{a}/{b}", TOKEN, TOKEN)
+
+
+@FUZZ
+@given(header_text)
+def test_parse_content_type_on_any_header_value(value: str) -> None:
+    """Any header text (a header arrives as latin-1): a result, never an exception."""
+    media, params = mtom.parse_content_type(value)
+    assert isinstance(media, str) and media == media.strip().lower()
+    assert all(isinstance(v, str) for v in params.values())
+    assert all(name == name.strip().lower() for name in params)
+
+
+@FUZZ
+@given(
+    MEDIA,
+    st.dictionaries(
+        TOKEN.map(str.lower),
+        st.one_of(
+            TOKEN.map(lambda v: (v, v)),
+            # Quoted: any latin-1 text, with quotes and backslashes escaped.
+            header_text.map(
+                lambda v: (v, '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"')
+            ),
+        ),
+        max_size=5,
+    ),
+    st.sampled_from(["; ", ";", ";\t", " ; "]),
+)
+def test_parse_content_type_reads_back_what_was_written(
+    media: str, params: dict[str, tuple[str, str]], separator: str
+) -> None:
+    header = media + "".join(
+        f"{separator}{name}={written}" for name, (_, written) in params.items()
+    )
+    parsed_media, parsed = mtom.parse_content_type(header)
+    assert parsed_media == media.lower()
+    expected = {
+        name: (value if written.startswith('"') else value.strip())
+        for name, (value, written) in params.items()
+    }
+    assert parsed == expected, header
+
+
+@FUZZ
+@given(st.text(max_size=200))
+def test_content_id_on_any_text(value: str) -> None:
+    assert isinstance(mtom.content_id(value), str)
+    assert isinstance(mtom.cid_href(value), str)
+
+
+# A Content-ID's id-left@id-right.
+CID = st.text(
+    st.characters(min_codepoint=33, max_codepoint=0x2FFF, exclude_characters="<> \x7f"),
+    min_size=1,
+    max_size=40,
+)
+
+
+@FUZZ
+@given(CID, st.sampled_from(["", "cid:", "CID:", "Cid:"]))
+def test_content_id_header_matches_its_cid_href(cid: str, scheme: str) -> None:
+    """A part's ``Content-ID: <id>`` and an ``href="cid:..."`` naming it (RFC 2392:
+    the id URL-encoded, or sent as is, as some clients do) normalize alike."""
+    from urllib.parse import quote
+
+    header = mtom.content_id(f"<{cid}>")
+    assert mtom.cid_href("cid:" + quote(cid, safe="")) == header
+    assert mtom.cid_href(f"{scheme}{quote(cid, safe='@')}") == header
+
+
+def test_content_id_with_a_percent_sign_matches_its_href() -> None:
+    from urllib.parse import quote
+
+    assert mtom.content_id("<a%25b>") == mtom.cid_href("cid:" + quote("a%25b"))
+    assert mtom.content_id("<a%25b>") == "a%25b"
+
+
+# -- the server's MTOM request path (SoapApp in-process) ---------------------------------
+
+XOP_NS = "http://www.w3.org/2004/08/xop/include"
+REQUEST_BOUNDARY = "uuid:fuzz-request"
+_GET_ELEMENTS = (
+    f'<soap:Envelope xmlns:soap="{SOAP_ENV}" xmlns:wsa="{WSA}" xmlns:wscn="{SCAN}">'
+    "<soap:Header><wsa:MessageID>urn:uuid:0</wsa:MessageID>"
+    f"<wsa:Action>{SCAN}/GetScannerElements</wsa:Action></soap:Header><soap:Body>"
+    "<wscn:GetScannerElementsRequest><wscn:RequestedElements><wscn:Name>"
+    f'<xop:Include xmlns:xop="{XOP_NS}" href="cid:name@fuzz"/>'
+    "</wscn:Name></wscn:RequestedElements></wscn:GetScannerElementsRequest>"
+    "</soap:Body></soap:Envelope>"
+).encode()
+
+
+def _mtom_request(boundary: str, parts: list[tuple[str, str, bytes]]) -> bytes:
+    out = b""
+    for content_type, cid, body in parts:
+        out += f"--{boundary}\r\nContent-Type: {content_type}\r\n".encode()
+        out += f"Content-ID: <{cid}>\r\n\r\n".encode() + body + b"\r\n"
+    return out + f"--{boundary}--\r\n".encode()
+
+
+def _request_type(boundary: str, start: str = "<root@fuzz>") -> str:
+    return (
+        f'multipart/related; type="application/xop+xml"; boundary="{boundary}"; '
+        f'start="{start}"; start-info="application/soap+xml"'
+    )
+
+
+VALID_MTOM_REQUEST = _mtom_request(
+    REQUEST_BOUNDARY,
+    [
+        (
+            'application/xop+xml; type="application/soap+xml"',
+            "root@fuzz",
+            _GET_ELEMENTS,
+        ),
+        ("text/plain", "name@fuzz", b"ScannerStatus"),
+    ],
+)
+
+
+class _Errors(logging.Handler):
+    """Collects ERROR records: SoapApp logs any exception it did not expect (then
+    answers a generic ServerFault), which is what the fuzzing must never provoke."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def _post_in_process(
+    body: bytes, content_type: str, chunk: int
+) -> tuple[int, bytes, list[logging.LogRecord]]:
+    app = SoapApp(
+        VirtualScanner(VirtualScannerConfig()),
+        path="/WSDScanner",
+        limits=ServerLimits(max_body=64 * 1024, read_timeout=5.0),
+    )
+    pieces = [body[i : i + chunk] for i in range(0, len(body), chunk)] or [b""]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if pieces:
+            piece = pieces.pop(0)
+            return {"type": "http.request", "body": piece, "more_body": bool(pieces)}
+        await asyncio.sleep(3600)  # only a disconnect would come: never
+        raise AssertionError("unreachable")
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/WSDScanner",
+        # A header value arrives as bytes: latin-1 covers any of them.
+        "headers": [(b"content-type", content_type.encode("latin-1"))],
+        "client": ("127.0.0.1", 1),
+    }
+    errors = _Errors()
+    server_log = logging.getLogger("wsdscan.server")
+    server_log.addHandler(errors)
+    try:
+        asyncio.run(asyncio.wait_for(app(scope, receive, send), 10))
+    finally:
+        server_log.removeHandler(errors)
+    assert sent and sent[0]["type"] == "http.response.start", sent
+    assert not sent[-1].get("more_body"), "the response was left incomplete"
+    return (
+        sent[0]["status"],
+        b"".join(m.get("body", b"") for m in sent[1:]),
+        errors.records,
+    )
+
+
+def _check_mtom_request(body: bytes, content_type: str, chunk: int) -> None:
+    """Any outcome but an unexpected exception: a normal answer, or a SOAP fault of
+    the runtime (typed, no traceback, the HTTP status its code maps to)."""
+    status, answer, errors = _post_in_process(body, content_type, chunk)
+    assert not errors, [r.getMessage() for r in errors]
+    assert b"Traceback" not in answer and b'File "' not in answer
+    envelope = parse_envelope(answer)  # every answer is a SOAP envelope
+    if status == 200:
+        return
+    assert envelope.body is not None
+    fault = fault_from_element(envelope.body)
+    assert type(fault) is not ServerFault, fault
+    assert status in (fault.http_status, 413), (status, fault)
+
+
+def test_the_unmutated_mtom_request_is_served() -> None:
+    status, answer, errors = _post_in_process(
+        VALID_MTOM_REQUEST, _request_type(REQUEST_BOUNDARY), 4096
+    )
+    assert (status, errors) == (200, []), answer[:300]
+    assert b"GetScannerElementsResponse" in answer
+
+
+MTOM_REQUEST_TOKENS = [
+    *MIME_TOKENS,
+    *XML_TOKENS,
+    b"--uuid:fuzz-request\r\n",
+    b"--uuid:fuzz-request--",
+    b"Content-ID: <name@fuzz>\r\n",
+    b"Content-ID: <root@fuzz>\r\n",
+    b"Content-Type: image/png\r\n",
+    b'<xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:',
+    b'href="cid:name@fuzz"/>',
+    b"cid:",
+    b"%",
+    b"%4",
+    b"<wscn:JobId>",
+]
+mtom_request_edits = st.lists(
+    st.tuples(
+        st.integers(0, 10_000),
+        st.integers(0, 8),
+        st.one_of(st.sampled_from(MTOM_REQUEST_TOKENS), st.binary(max_size=8)),
+    ),
+    min_size=1,
+    max_size=6,
+)
+# The in-process app path costs more per example than the bare parsers.
+APP_FUZZ = settings(FUZZ, max_examples=max(EXAMPLES // 2, 1))
+
+
+@APP_FUZZ
+@given(mtom_request_edits, st.integers(1, 600))
+def test_mtom_request_path_on_mutated_requests(
+    changes: list[tuple[int, int, bytes]], chunk: int
+) -> None:
+    _check_mtom_request(
+        _mutate(VALID_MTOM_REQUEST, changes), _request_type(REQUEST_BOUNDARY), chunk
+    )
+
+
+@APP_FUZZ
+@given(
+    st.one_of(
+        st.just(REQUEST_BOUNDARY),
+        st.text(st.characters(max_codepoint=255), max_size=80),
+    ),
+    st.one_of(
+        st.sampled_from(["<root@fuzz>", "root@fuzz", "<name@fuzz>", "", "<>"]),
+        st.text(st.characters(max_codepoint=255), max_size=40),
+    ),
+    st.sampled_from(
+        ["multipart/related", "Multipart/Related", "multipart/related;;", ""]
+    ),
+)
+def test_mtom_request_path_on_odd_content_types(
+    boundary: str, start: str, media: str
+) -> None:
+    """The Content-Type parameters are the client's: a boundary or start that is
+    absent, empty, quoted oddly or names nothing is refused as InvalidArgs."""
+    quoted_start = start.replace("\\", "\\\\").replace('"', '\\"')
+    quoted_boundary = boundary.replace("\\", "\\\\").replace('"', '\\"')
+    content_type = (
+        f'{media}; type="application/xop+xml"; boundary="{quoted_boundary}"; '
+        f'start="{quoted_start}"'
+    )
+    _check_mtom_request(VALID_MTOM_REQUEST, content_type, 4096)
+
+
+@APP_FUZZ
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                [
+                    'application/xop+xml; type="application/soap+xml"',
+                    "application/soap+xml",
+                    "text/plain",
+                    "image/png",
+                    "",
+                ]
+            ),
+            st.sampled_from(
+                ["root@fuzz", "name@fuzz", "other@fuzz", "", "name%40fuzz"]
+            ),
+            st.sampled_from(
+                [_GET_ELEMENTS, b"ScannerStatus", b"", b"<a/>", b"\x89PNG"]
+            ),
+        ),
+        max_size=5,
+    ),
+)
+def test_mtom_request_path_on_shuffled_parts(
+    parts: list[tuple[str, str, bytes]],
+) -> None:
+    """Parts in any order, duplicated, missing, or of the wrong type."""
+    _check_mtom_request(
+        _mtom_request(REQUEST_BOUNDARY, parts), _request_type(REQUEST_BOUNDARY), 4096
+    )

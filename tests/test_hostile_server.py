@@ -10,19 +10,27 @@ file's content never comes back.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
+import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 import httpx
 import pytest
 from interop_support import ServedScanner
+from lxml import etree
 from wsdscan.generated import ScannerServiceClient
 from wsdscan.generated.models.scan import (
+    CreateScanJobRequest,
     CreateScanJobResponse,
     DocumentDescription,
     RequestedElements,
@@ -33,6 +41,7 @@ from wsdscan.runtime.client import HttpTransport
 from wsdscan.runtime.envelope import build_envelope, parse_envelope
 from wsdscan.runtime.faults import SoapFault, fault_from_element
 from wsdscan.runtime.namespaces import SOAP_ENV, WSA
+from wsdscan.runtime.xmlbind import to_string
 
 from wsdscan.scanning import ScannerSession
 
@@ -600,6 +609,39 @@ async def test_bad_mtom_requests_are_invalid_args(url: str, label: str) -> None:
     expect_fault(response, 400, faults.InvalidArgs)
 
 
+_CONTROL_CHARACTER_REQUESTS = {
+    "part Content-Type with a NUL": (
+        lambda: multipart(
+            [
+                (
+                    {**ROOT_HEADERS, "Content-Type": "\x00application/xop+xml"},
+                    envelope(GET_ACTIVE),
+                )
+            ],
+            "b",
+        ),
+        mtom_type("b"),
+    ),
+    "start naming %00": (
+        lambda: multipart([(ROOT_HEADERS, envelope(GET_ACTIVE))], "b"),
+        mtom_type("b", start="<%00>"),
+    ),
+    "xop:Include href cid:%01": (
+        lambda: multipart([(ROOT_HEADERS, _xop_get_elements("cid:%01"))], "b"),
+        mtom_type("b"),
+    ),
+}
+
+
+async def test_fault_reason_with_control_characters() -> None:
+    with ServedScanner() as own:  # its own server: the bug prints a traceback
+        for label, (make, content_type) in _CONTROL_CHARACTER_REQUESTS.items():
+            response = await post(own.url, make(), content_type)
+            assert response.status_code == 400, (label, response.text[:200])
+            fault = expect_fault(response, 400, faults.InvalidArgs)
+            assert "\x00" not in fault.reason and "\x01" not in fault.reason
+
+
 # -- jobs: tokens, ids, races, busy ------------------------------------------------------
 
 
@@ -636,7 +678,72 @@ async def _active_ids(client: ScannerServiceClient) -> list[int]:
     return [s.job_id for s in active.active_jobs.job_summary]
 
 
-async def test_job_token_of_another_job(client: ScannerServiceClient) -> None:
+def wire_fault(
+    response: httpx.Response, fault_class: type[SoapFault]
+) -> etree._Element:
+    """The raw fault as sent: HTTP status as the runtime maps the code (Sender 400,
+    Receiver 500), code and subcode QNames resolved from the wire prefixes, no
+    traceback. Returns the soap:Fault element."""
+    expected_status = 400 if fault_class.CODE == faults.SOAP_SENDER else 500
+    assert response.status_code == expected_status, response.text[:500]
+    expect_fault(response, expected_status, fault_class)
+    assert not TRACEBACK.search(response.content), response.text[:500]
+    root = etree.fromstring(response.content)
+    fault = root.find(f"{{{SOAP_ENV}}}Body/{{{SOAP_ENV}}}Fault")
+    assert fault is not None
+    code = fault.find(f"{{{SOAP_ENV}}}Code/{{{SOAP_ENV}}}Value")
+    subcode = fault.find(
+        f"{{{SOAP_ENV}}}Code/{{{SOAP_ENV}}}Subcode/{{{SOAP_ENV}}}Value"
+    )
+    assert code is not None and subcode is not None
+    assert _wire_qname(code) == fault_class.CODE
+    assert _wire_qname(subcode) == fault_class.SUBCODE
+    return fault
+
+
+TRACEBACK = re.compile(rb'Traceback|File "|\.py", line \d|Error\(|Exception:')
+
+
+def _wire_qname(element: etree._Element) -> str:
+    prefix, _, local = (element.text or "").strip().rpartition(":")
+    namespace = element.nsmap.get(prefix or None)
+    assert namespace, f"unbound prefix in {element.text!r}"
+    return f"{{{namespace}}}{local}"
+
+
+def raw_retrieve(job_id: int | str, token: str) -> bytes:
+    return envelope(
+        f"<wscn:RetrieveImageRequest><wscn:JobId>{job_id}</wscn:JobId>"
+        f"<wscn:JobToken>{xml_escape(token)}</wscn:JobToken>"
+        "<wscn:DocumentDescription><wscn:DocumentName>page.png</wscn:DocumentName>"
+        "</wscn:DocumentDescription></wscn:RetrieveImageRequest>",
+        action=f"{SCAN}/RetrieveImage",
+    )
+
+
+def raw_cancel(job_id: int | str) -> bytes:
+    return envelope(
+        f"<wscn:CancelJobRequest><wscn:JobId>{job_id}</wscn:JobId>"
+        "</wscn:CancelJobRequest>",
+        action=f"{SCAN}/CancelJob",
+    )
+
+
+def raw_job_elements(job_id: int | str) -> bytes:
+    return envelope(
+        f"<wscn:GetJobElementsRequest><wscn:JobId>{job_id}</wscn:JobId>"
+        "<wscn:RequestedElements><wscn:Name>wscn:JobStatus</wscn:Name>"
+        "</wscn:RequestedElements></wscn:GetJobElementsRequest>",
+        action=f"{SCAN}/GetJobElements",
+    )
+
+
+async def _history_ids(client: ScannerServiceClient) -> list[int]:
+    history = await client.get_job_history()
+    return [s.job_id for s in history.job_history.job_summary]
+
+
+async def test_job_token_of_another_job(client: ScannerServiceClient, url: str) -> None:
     first = await _create(client)
     assert (await _retrieve_all(client, first)).startswith(b"\x89PNG")
     second = await _create(client)
@@ -647,13 +754,20 @@ async def test_job_token_of_another_job(client: ScannerServiceClient) -> None:
                 job_token=first.job_token,
                 document_description=_DOC,
             )
-        for token in ("", "x" * 10_000, second.job_token + "x", second.job_token[:-1]):
+        tokens = ("", "x" * 10_000, second.job_token + "x", second.job_token[:-1])
+        for token in tokens:
             with pytest.raises(faults.ClientErrorInvalidJobToken):
                 await client.retrieve_image(
                     job_id=second.job_id, job_token=token, document_description=_DOC
                 )
+        # The same on the wire: status, subcode QName, no traceback.
+        for token in (first.job_token, *tokens, "<&>'\""):
+            response = await post(url, raw_retrieve(second.job_id, token))
+            wire_fault(response, faults.ClientErrorInvalidJobToken)
         # The wrong tokens changed nothing: the owner still gets its image.
         assert await _active_ids(client) == [second.job_id]
+        assert await _history_state(client, first.job_id) == "Completed"
+        assert second.job_id not in await _history_ids(client)
         assert (await _retrieve_all(client, second)).startswith(b"\x89PNG")
     finally:
         if second.job_id in await _active_ids(client):
@@ -663,8 +777,9 @@ async def test_job_token_of_another_job(client: ScannerServiceClient) -> None:
 
 @pytest.mark.parametrize("job_id", [987_654, 0, -1, 2**31 - 1])
 async def test_job_id_that_never_existed(
-    client: ScannerServiceClient, job_id: int
+    client: ScannerServiceClient, url: str, job_id: int
 ) -> None:
+    history_before = await _history_ids(client)
     with pytest.raises(faults.ClientErrorJobIdNotFound):
         await client.retrieve_image(
             job_id=job_id, job_token="x", document_description=_DOC
@@ -676,9 +791,17 @@ async def test_job_id_that_never_existed(
             job_id=job_id,
             requested_elements=RequestedElements(name=[_scan_qname("JobStatus")]),
         )
+    for request in (raw_retrieve(job_id, "x"), raw_cancel(job_id)):
+        wire_fault(await post(url, request), faults.ClientErrorJobIdNotFound)
+    wire_fault(
+        await post(url, raw_job_elements(job_id)), faults.ClientErrorJobIdNotFound
+    )
+    # Nothing was created or ended by the faults.
+    assert await _active_ids(client) == []
+    assert await _history_ids(client) == history_before
 
 
-async def test_job_that_already_ended(client: ScannerServiceClient) -> None:
+async def test_job_that_already_ended(client: ScannerServiceClient, url: str) -> None:
     done = await _create(client)
     await _retrieve_all(client, done)
     assert await _history_state(client, done.job_id) == "Completed"
@@ -688,6 +811,11 @@ async def test_job_that_already_ended(client: ScannerServiceClient) -> None:
         )
     with pytest.raises(faults.ClientErrorJobIdNotFound):
         await client.cancel_job(job_id=done.job_id)
+    response = await post(url, raw_retrieve(done.job_id, done.job_token))
+    wire_fault(response, faults.ClientErrorJobIdNotFound)
+    wire_fault(
+        await post(url, raw_cancel(done.job_id)), faults.ClientErrorJobIdNotFound
+    )
 
     cancelled = await _create(client)
     await client.cancel_job(job_id=cancelled.job_id)
@@ -699,11 +827,22 @@ async def test_job_that_already_ended(client: ScannerServiceClient) -> None:
         )
     with pytest.raises(faults.ClientErrorJobIdNotFound):
         await client.cancel_job(job_id=cancelled.job_id)
+    response = await post(url, raw_retrieve(cancelled.job_id, cancelled.job_token))
+    wire_fault(response, faults.ClientErrorJobCancelled)
+    response = await post(url, raw_cancel(cancelled.job_id))
+    wire_fault(response, faults.ClientErrorJobIdNotFound)
+    # An ended job still answers GetJobElements (it is in the history).
+    response = await post(url, raw_job_elements(cancelled.job_id))
+    assert response.status_code == 200, response.text[:300]
+    assert b"Canceled" in response.content
+    assert await _active_ids(client) == []
     assert await _history_state(client, cancelled.job_id) == "Canceled"
     assert await _history_state(client, done.job_id) == "Completed"
 
 
-async def test_cancel_job_racing_retrieve_image(client: ScannerServiceClient) -> None:
+async def test_cancel_job_racing_retrieve_image(
+    client: ScannerServiceClient, url: str
+) -> None:
     """Cancel while the image is being produced (scan delay 0.4 s): the retrieval gets
     ClientErrorJobCancelled, the job ends Canceled, nothing stays active."""
     job = await _create(client)
@@ -715,6 +854,111 @@ async def test_cancel_job_racing_retrieve_image(client: ScannerServiceClient) ->
         await retrieval
     assert await _active_ids(client) == []
     assert await _history_state(client, job.job_id) == "Canceled"
+
+
+async def test_cancel_job_racing_retrieve_image_on_the_wire(
+    client: ScannerServiceClient, url: str
+) -> None:
+    """The same race with raw requests: CancelJob answers 200 while the RetrieveImage
+    is pending, which then answers 400 ClientErrorJobCancelled (not a broken MTOM
+    stream); the table agrees."""
+    job = await _create(client)
+    retrieval = asyncio.create_task(post(url, raw_retrieve(job.job_id, job.job_token)))
+    await asyncio.sleep(0.15)
+    assert not retrieval.done()
+    cancelled = await post(url, raw_cancel(job.job_id))
+    assert cancelled.status_code == 200, cancelled.text[:300]
+    assert b"CancelJobResponse" in cancelled.content
+    wire_fault(await retrieval, faults.ClientErrorJobCancelled)
+    assert await _active_ids(client) == []
+    assert await _history_state(client, job.job_id) == "Canceled"
+    # A second cancel of the now ended job is refused, the table unchanged.
+    wire_fault(await post(url, raw_cancel(job.job_id)), faults.ClientErrorJobIdNotFound)
+    assert await _history_state(client, job.job_id) == "Canceled"
+
+
+def _create_scan_job_xml(ticket: ScanTicket, prolog: str, job_name: str) -> bytes:
+    """A real CreateScanJob request (as the client stub sends it) whose JobName is
+    ``job_name`` (raw XML, e.g. an entity reference) under ``prolog``."""
+    placeholder = f"SLOT-{uuid.uuid4().hex}"
+    named = dataclasses.replace(
+        ticket,
+        job_description=dataclasses.replace(
+            ticket.job_description, job_name=placeholder
+        ),
+    )
+    body = to_string(CreateScanJobRequest(scan_ticket=named))
+    assert placeholder in body
+    return envelope(
+        body.replace(placeholder, job_name),
+        action=f"{SCAN}/CreateScanJob",
+        prolog=prolog,
+    )
+
+
+async def test_xxe_in_create_scan_job_creates_no_job(
+    client: ScannerServiceClient, url: str, listener: Listener, tmp_path: Path
+) -> None:
+    secret = f"SECRET-{uuid.uuid4()}"
+    secret_file = tmp_path / "secret.txt"
+    secret_file.write_text(secret)
+    ticket = await _ticket(client)
+    history_before = await _history_ids(client)
+    http = f"http://127.0.0.1:{listener.port}"
+    dtd = '<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE soap:Envelope [{}]>'
+    payloads = {
+        "external entity (file)": (
+            dtd.format(f'<!ENTITY x SYSTEM "{secret_file.as_uri()}">'),
+            "&x;",
+        ),
+        "external entity (http)": (
+            dtd.format(f'<!ENTITY x SYSTEM "{http}/xxe">'),
+            "&x;",
+        ),
+        "parameter entity": (
+            dtd.format(f'<!ENTITY % p SYSTEM "{http}/p"> %p;'),
+            "name",
+        ),
+        "external DTD": (
+            f'<?xml version="1.0"?><!DOCTYPE soap:Envelope SYSTEM "{http}/d">',
+            "name",
+        ),
+        "internal entity": (dtd.format('<!ENTITY x "innocent">'), "&x;"),
+    }
+    for label, (prolog, job_name) in payloads.items():
+        request = _create_scan_job_xml(ticket, prolog, job_name)
+        response = await post(url, request)
+        fault = expect_fault(response, 400, faults.InvalidArgs)
+        assert "DTD" in fault.reason, (label, fault.reason)
+        assert secret.encode() not in response.content, label
+        assert not TRACEBACK.search(response.content), label
+    # The same DTD in UTF-16 (libxml2 detects it by itself) is refused as well.
+    utf16 = _create_scan_job_xml(
+        ticket,
+        dtd.replace("UTF-8", "UTF-16").format(
+            f'<!ENTITY x SYSTEM "{secret_file.as_uri()}">'
+        ),
+        "&x;",
+    )
+    response = await post(
+        url, utf16.decode().encode("utf-16"), "application/soap+xml; charset=utf-16"
+    )
+    fault = expect_fault(response, 400, faults.InvalidArgs)
+    assert "DTD" in fault.reason and secret.encode() not in response.content
+    # No job was created, nothing was fetched.
+    assert await _active_ids(client) == []
+    assert await _history_ids(client) == history_before
+    await asyncio.sleep(0.2)
+    assert listener.connections == 0
+    # Control: the same request without the DTD does create a job.
+    plain = _create_scan_job_xml(ticket, "", "plain name")
+    response = await post(url, plain)
+    assert response.status_code == 200, response.text[:300]
+    job_id = int(
+        etree.fromstring(response.content).findtext(f".//{{{SCAN}}}JobId") or "0"
+    )
+    assert await _active_ids(client) == [job_id]
+    await client.cancel_job(job_id=job_id)
 
 
 @pytest.mark.parametrize("delay", [0.0, 0.05, 0.3, 0.6])
@@ -838,3 +1082,176 @@ async def test_client_stalling_mid_request_times_out_and_frees_resources(
         assert READ_TIMEOUT - 0.3 <= waited < READ_TIMEOUT + 5
     await asyncio.sleep(0.3)
     assert _server_sockets(pid) <= before, "stalled connections were not closed"
+
+
+def _stall_before_headers(
+    url: str, chunks: list[bytes], interval: float, hold: float
+) -> tuple[bytes, float]:
+    """Connect, send ``chunks`` ``interval`` s apart (none: send nothing), never finish
+    the request headers; return what the server answered until it closed the
+    connection and how long after connecting that took."""
+    host, port = url.split("//")[1].split("/")[0].split(":")
+    with socket.create_connection((host, int(port)), timeout=hold) as sock:
+        started = time.monotonic()
+        for chunk in chunks:
+            try:
+                sock.sendall(chunk)
+            except OSError:  # closed by the server while we were still trickling
+                break
+            time.sleep(interval)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+        return received, time.monotonic() - started
+
+
+HEAD = b"POST /WSDScanner HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/soap"
+STALLS = {
+    "nothing": [],
+    "half a request line": [HEAD[:12]],
+    "partial headers": [HEAD],
+    "request line, no blank line": [b"POST /WSDScanner HTTP/1.1\r\n"],
+}
+
+
+async def test_client_stalling_before_its_headers_is_closed(
+    served: ServedScanner, client: ScannerServiceClient
+) -> None:
+    """uvicorn alone never times out a connection before its first response; the
+    header deadline (--read-timeout) closes it: silently if nothing came, with 408 if
+    part of a request did. The sockets are freed and others are served meanwhile."""
+    assert served.proc is not None
+    pid = served.proc.pid
+    assert await _active_ids(client) == []
+    await asyncio.sleep(0.2)
+    before = _server_sockets(pid)
+    labels = [label for label in STALLS for _ in range(2)]
+    # Our own pool: the default executor has too few threads for all at once.
+    pool = ThreadPoolExecutor(len(labels))
+    loop = asyncio.get_running_loop()
+    stalls = [
+        loop.run_in_executor(
+            pool, _stall_before_headers, served.url, STALLS[label], 0.0, 15.0
+        )
+        for label in labels
+    ]
+    gathered = asyncio.gather(*stalls)
+    await asyncio.sleep(0.4)
+    # The stalled connections are open on the server (so the count below means
+    # something) and the server keeps serving others.
+    assert _server_sockets(pid) >= before + len(stalls) - 1
+    assert await _active_ids(client) == []
+    try:
+        results = await gathered
+    finally:
+        pool.shutdown(wait=False)
+    for label, (received, waited) in zip(labels, results, strict=True):
+        assert READ_TIMEOUT - 0.3 <= waited < READ_TIMEOUT + 3, (label, waited)
+        if label == "nothing":
+            assert received == b"", received[:200]
+        else:
+            assert received.startswith(b"HTTP/1.1 408"), (label, received[:200])
+            assert b"connection: close" in received.lower()
+            assert b"Traceback" not in received
+    await asyncio.sleep(0.3)
+    assert _server_sockets(pid) <= before, "stalled connections were not closed"
+    assert await _active_ids(client) == []
+
+
+async def test_trickling_header_bytes_does_not_extend_the_deadline(
+    served: ServedScanner,
+) -> None:
+    """A byte every 0.2 s (slowloris): the deadline counts from the connection, so the
+    server closes it after --read-timeout although bytes keep coming."""
+    trickle = [bytes([b]) for b in HEAD * 2]
+    received, waited = await asyncio.to_thread(
+        _stall_before_headers, served.url, trickle, 0.2, 15.0
+    )
+    assert waited < READ_TIMEOUT + 3, waited
+    assert received.startswith(b"HTTP/1.1 408"), received[:200]
+
+
+async def test_stall_in_the_next_request_on_a_kept_alive_connection(
+    served: ServedScanner,
+) -> None:
+    """After a complete exchange, a partial next request on the same connection is
+    also timed out (any byte cancels uvicorn's keep-alive timer)."""
+    host, port = served.url.split("//")[1].split("/")[0].split(":")
+    body = envelope(GET_ACTIVE)
+    request = (
+        b"POST /WSDScanner HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/soap+xml\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+
+    def exchange() -> tuple[bytes, bytes, float]:
+        with socket.create_connection((host, int(port)), timeout=15) as sock:
+            sock.sendall(request)
+            first = b""
+            while b"</soap:Envelope>" not in first:
+                chunk = sock.recv(65536)
+                assert chunk, first
+                first += chunk
+            sock.sendall(HEAD[:20])
+            started = time.monotonic()
+            rest = b""
+            while chunk := sock.recv(65536):
+                rest += chunk
+            return first, rest, time.monotonic() - started
+
+    first, rest, waited = await asyncio.to_thread(exchange)
+    assert first.startswith(b"HTTP/1.1 200"), first[:200]
+    assert rest.startswith(b"HTTP/1.1 408"), rest[:200]
+    assert READ_TIMEOUT - 0.3 <= waited < READ_TIMEOUT + 3, waited
+
+
+# -- limits from the command line -------------------------------------------------------
+
+
+def _nested_get_active(levels: int) -> bytes:
+    """GetActiveJobs whose document is ``levels`` elements deep in all (Envelope, Body,
+    the request element, then unknown vendor elements, which are ignored)."""
+    extra = levels - 3
+    body = "<wscn:GetActiveJobsRequest>" + "<v:X xmlns:v='urn:v'>" * extra
+    body += "</v:X>" * extra + "</wscn:GetActiveJobsRequest>"
+    return envelope(body)
+
+
+async def test_max_depth_flag_sets_the_depth_limit(url: str) -> None:
+    with ServedScanner(["--max-depth", "20"]) as shallow:
+        response = await post(shallow.url, _nested_get_active(20))
+        assert response.status_code == 200, response.text[:300]
+        for levels in (21, 43):
+            response = await post(shallow.url, _nested_get_active(levels))
+            fault = expect_fault(response, 400, faults.InvalidArgs)
+            assert "nested deeper than 20" in fault.reason
+        # The device endpoint (WS-Transfer Get) on the same port has the same limit.
+        device = shallow.url.replace("/WSDScanner", "/WSD/Device")
+        response = await post(device, _nested_get_active(21))
+        fault = expect_fault(response, 400, faults.InvalidArgs)
+        assert "nested deeper than 20" in fault.reason
+    # The module's server (default 64) serves the 43-level request.
+    assert (await post(url, _nested_get_active(43))).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--max-depth", "0"],
+        ["--max-depth", "257"],
+        ["--max-depth", "deep"],
+        ["--read-timeout", "0"],
+        ["--read-timeout", "-1"],
+        ["--read-timeout", "inf"],
+    ],
+)
+def test_out_of_range_limits_are_refused_at_start(flags: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "wsdscan", "serve", "--port", "0", *flags],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert flags[0] in result.stderr and "Traceback" not in result.stderr

@@ -1,6 +1,7 @@
 """``wsdscan``: run a virtual scanner, scan from any WS-Scan scanner, show what it is.
 
     wsdscan serve [--host 127.0.0.1] [--port N] [--adf-sheets N] [--duplex]
+                  [--max-body BYTES] [--read-timeout S] [--max-depth N]
     wsdscan scan URL -o FILE [--source Platen|ADF|ADFDuplex] [--resolution DPI]
                  [--color MODE] [--format png|jfif]
     wsdscan info URL
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import math
 import signal
 import sys
 
@@ -24,7 +26,6 @@ from wsdscan.discover import (
     announcing,
     device_endpoint,
     run_discover,
-    with_device_endpoint,
 )
 from wsdscan.runtime.errors import WsdScanError
 from wsdscan.runtime.faults import SoapFault
@@ -32,9 +33,11 @@ from wsdscan.runtime.serve import bind_socket, make_server, running
 from wsdscan.runtime.server import (
     DEFAULT_MAX_BODY,
     DEFAULT_READ_TIMEOUT,
+    PathRouter,
     ServerLimits,
     SoapApp,
 )
+from wsdscan.runtime.xmlbind import MAX_DEPTH, MAX_DEPTH_CEILING
 from wsdscan.scanning import (
     COLOR_MODES,
     FORMATS,
@@ -64,7 +67,11 @@ def _virtual_scanner(args: argparse.Namespace) -> object:
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    limits = ServerLimits(max_body=args.max_body, read_timeout=args.read_timeout)
+    limits = ServerLimits(
+        max_body=args.max_body,
+        read_timeout=args.read_timeout,
+        max_depth=args.max_depth,
+    )
     from wsdscan.press import serve_eventing
     from wsdscan.virtual import VirtualScanner
 
@@ -88,7 +95,17 @@ async def _serve(args: argparse.Namespace) -> int:
         scan_path=SCAN_PATH,
         device_uuid=args.device_uuid,
     )
-    server = make_server(with_device_endpoint(app, device), log_level=args.log_level)
+    # The device endpoint apps get the same limits as the scan service (they parse
+    # requests from the same clients); the same routing as with_device_endpoint.
+    device_apps = device.apps()
+    for endpoint in device_apps.values():
+        if isinstance(endpoint, SoapApp):
+            endpoint.limits = limits
+    server = make_server(
+        PathRouter({**device_apps, "/": app}),
+        log_level=args.log_level,
+        read_timeout=limits.read_timeout,  # also bounds the wait for request headers
+    )
     host = f"[{args.host}]" if ":" in args.host else args.host
     # The first line on stdout is the scan service URL (scripts and tests read it).
     print(f"http://{host}:{sock.getsockname()[1]}{SCAN_PATH}", flush=True)
@@ -203,6 +220,23 @@ async def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
+    return value
+
+
+def _max_depth(text: str) -> int:
+    value = int(text)
+    # libxml2 itself refuses nesting beyond MAX_DEPTH_CEILING (without huge_tree).
+    if not 1 <= value <= MAX_DEPTH_CEILING:
+        raise argparse.ArgumentTypeError(
+            f"must be between 1 and {MAX_DEPTH_CEILING}, not {text}"
+        )
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wsdscan", description="WS-Scan (WSD scanning) tools"
@@ -237,10 +271,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--read-timeout",
-        type=float,
+        type=_positive_float,
         default=DEFAULT_READ_TIMEOUT,
-        help="seconds a client gets to send its request body "
+        help="seconds a client gets to send its request line and headers (from "
+        "connecting, or from the first byte of a later request), and again its body "
         f"(default {DEFAULT_READ_TIMEOUT:g})",
+    )
+    serve.add_argument(
+        "--max-depth",
+        type=_max_depth,
+        default=MAX_DEPTH,
+        metavar=f"1-{MAX_DEPTH_CEILING}",
+        help=f"deepest XML element nesting accepted (default {MAX_DEPTH})",
     )
     serve.add_argument(
         "--max-active-jobs",

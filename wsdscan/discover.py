@@ -128,26 +128,56 @@ async def discover_scanners(
     interfaces: Sequence[str] | None = None,
     targets: Sequence[Address] = (),
     multicast: bool = True,
+    http_fallback: bool = True,
 ) -> list[DiscoveredScanner]:
     """Probe for ``wscn:ScanDeviceType`` devices for ``timeout`` seconds and read each
     one's metadata. See :func:`wsdscan.runtime.discovery_client.probe` for
-    ``interfaces`` (default: every multicast-capable interface) and ``targets``
-    (directed UDP probes)."""
+    ``interfaces`` (default: every multicast-capable interface), ``targets`` (directed
+    UDP probes) and ``http_fallback`` (a target silent on UDP gets a directed Probe over
+    HTTP to the stable discovery path, device-quirks.md row 26).
+
+    Only scan devices are listed: one device may answer with a printer record next to
+    the scanner one (Lexmark MX310dn, row 24), and that record is dropped without a
+    metadata fetch."""
     found = await probe(
         (SCAN_DEVICE_TYPE,),
         timeout=timeout,
         interfaces=interfaces,
         targets=targets,
         multicast=multicast,
+        http_fallback=http_fallback,
     )
-    return list(
-        await asyncio.gather(
-            *(
-                describe_device(item, interfaces=interfaces, targets=targets)
-                for item in found
-            )
+    # A record whose Types lack the scan device type is not a scanner. A record without
+    # Types (optional in WS-Discovery) says nothing about what it is: read its metadata
+    # and keep it only if it hosts a scan service.
+    wanted = [item for item in found if not item.types or _is_scan_device(item)]
+    described = await asyncio.gather(
+        *(
+            describe_device(item, interfaces=interfaces, targets=targets)
+            for item in wanted
         )
     )
+    scanners = []
+    for item, scanner in zip(wanted, described, strict=True):
+        if (
+            item.types
+            or _is_scan_device(scanner.announcement)
+            or _hosts_scanner(scanner)
+        ):
+            scanners.append(scanner)
+        else:
+            log.debug("%s: no Types and no scan service, not listed", item.endpoint)
+    return scanners
+
+
+def _is_scan_device(announcement: Announcement) -> bool:
+    # has_type matches by namespace URI (the 2006/01 and https:// variants are folded
+    # onto the canonical one on receipt) or, for an undeclared prefix, by local name.
+    return announcement.has_type(SCAN_DEVICE_TYPE)
+
+
+def _hosts_scanner(scanner: DiscoveredScanner) -> bool:
+    return scanner.metadata is not None and bool(scanner.metadata.scan_services())
 
 
 def format_scanner(scanner: DiscoveredScanner) -> str:
@@ -266,7 +296,9 @@ def add_discover_parser(sub: Any) -> None:
         "--address",
         action="append",
         metavar="HOST",
-        help="also send a directed Probe to HOST (UDP 3702; HOST:PORT allowed)",
+        help="also send a directed Probe to HOST (UDP 3702; HOST:PORT allowed); "
+        "without a UDP answer, also over HTTP to HOST's stable discovery path "
+        "(port 80, or PORT)",
     )
 
 
