@@ -29,6 +29,11 @@ class SchemaSources:
     modules: dict[str, str]
 
 
+def _strings(result: object) -> list[str]:
+    """An attribute XPath's result as strings (lxml types it as any XPath result)."""
+    return [str(item) for item in result] if isinstance(result, list) else []
+
+
 def _hardened_parser() -> etree.XMLParser:
     # The schema is ours, but the generator must never fetch or expand anything.
     return etree.XMLParser(
@@ -60,7 +65,9 @@ def load(schema_dir: Path) -> SchemaSources:
     included = {
         (path.parent / location).resolve()
         for path, tree in trees.items()
-        for location in tree.xpath("//xs:include/@schemaLocation", namespaces=_XS)
+        for location in _strings(
+            tree.xpath("//xs:include/@schemaLocation", namespaces=_XS)
+        )
     }
     entries = tuple(path for path in xsd_files if path not in included)
     for path in entries:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import black
 import jinja2
+from black.mode import TargetVersion
+from black.parsing import InvalidInput
 
 from .errors import CodegenError
 from .ir import ClassInfo, ImportRef, ServiceModel
@@ -24,7 +26,7 @@ HEADER = (
     "# Change the schema and run `wsdscan-codegen generate`.\n"
 )
 _ROUTES_MODULE = ImportRef(".", "routes")
-BLACK_MODE = black.Mode(target_versions={black.TargetVersion.PY311}, line_length=88)
+BLACK_MODE = black.Mode(target_versions={TargetVersion.PY311}, line_length=88)
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ def format_python(source: str, path: str) -> str:
     """Format with the pinned black; a syntax error is a generator bug, said as such."""
     try:
         return black.format_str(source, mode=BLACK_MODE)
-    except black.InvalidInput as exc:
+    except InvalidInput as exc:
         raise CodegenError(f"rendered {path} is not valid Python: {exc}") from exc
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from wsdscan.generated import EVENT_ROUTES, ScannerServiceEventSink
-from wsdscan.generated.models.scan import DocumentDescription, ScanAvailableEvent
+from wsdscan.generated.models.scan import ScanAvailableEvent
 from wsdscan.generated.routes import SCAN_AVAILABLE_EVENT
 from wsdscan.runtime.errors import WsdScanError
 from wsdscan.runtime.eventing import (
@@ -34,8 +34,6 @@ from wsdscan.runtime.eventing import (
 )
 from wsdscan.runtime.eventing_subscriber import local_address_for
 from wsdscan.runtime.faults import (
-    ClientErrorJobIdNotFound,
-    ClientErrorNoImagesAvailable,
     SoapFault,
 )
 from wsdscan.scanning import (
@@ -180,28 +178,13 @@ class ScanToPC(ScannerServiceEventSink):
             started = datetime.now()
             self.report(f"job {job.job_id}: scanning from {source}")
             pages: list[Path] = []
-            while True:
-                try:
-                    result = await session.client.retrieve_image(
-                        job_id=job.job_id,
-                        job_token=job.job_token,
-                        document_description=DocumentDescription(
-                            document_name=f"IMAGE{len(pages) + 1:03d}"
-                        ),
-                    )
-                except (ClientErrorNoImagesAvailable, ClientErrorJobIdNotFound):
-                    # The normal end of an ADF job (Ricoh ends it with JobIdNotFound).
-                    if pages:
-                        break
-                    raise
-                target = self._page_path(started, job.job_id, len(pages) + 1)
-                size = await result.save(target)
+            async for page, target, size in session.save_pages(
+                job,
+                lambda page: self._page_path(started, job.job_id, page),
+                single_page=source == "Platen",
+            ):
                 pages.append(target)
-                self.report(
-                    f"job {job.job_id}: page {len(pages)} -> {target} ({size} bytes)"
-                )
-                if source == "Platen":
-                    break
+                self.report(f"job {job.job_id}: page {page} -> {target} ({size} bytes)")
         self.report(f"job {job.job_id}: done, {len(pages)} page(s)")
         return ReceivedJob(scan_identifier, job.job_id, pages)
 

@@ -9,7 +9,7 @@ ticket the scanner supports, run a job and save every page.
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -18,8 +18,9 @@ from typing import Final
 from xml.etree.ElementTree import QName
 
 from wsdscan.generated import ScannerServiceClient
-from wsdscan.generated.models.scan import ColorProcessing as ColorProcessingElement
 from wsdscan.generated.models.scan import (
+    ADFMaximumSize,
+    CreateScanJobResponse,
     DocumentDescription,
     DocumentParameters,
     Format,
@@ -32,6 +33,7 @@ from wsdscan.generated.models.scan import (
     MediaBack,
     MediaFront,
     MediaSides,
+    PlatenMaximumSize,
     RequestedElements,
     Resolution,
     ScannerConfiguration,
@@ -45,6 +47,7 @@ from wsdscan.generated.models.scan import (
     ScanTicket,
     Width,
 )
+from wsdscan.generated.models.scan import ColorProcessing as ColorProcessingElement
 from wsdscan.runtime.client import HttpTransport
 from wsdscan.runtime.faults import (
     ClientErrorJobIdNotFound,
@@ -104,6 +107,7 @@ class ScannerInfo:
         configuration = self.configuration
         if configuration is None:
             raise ScanError("the scanner did not describe its configuration")
+        size: PlatenMaximumSize | ADFMaximumSize
         if source == "Platen" and configuration.platen is not None:
             platen = configuration.platen
             resolutions = platen.platen_resolutions.widths.width
@@ -270,28 +274,48 @@ class ScannerSession:
             source=source, resolution=resolution, color=color, format=format
         )
         job = await self.client.create_scan_job(scan_ticket=ticket)
-        pages: list[Path] = []
+        return [
+            path
+            async for _, path, _ in self.save_pages(
+                job, name_page, single_page=source == "Platen", progress=progress
+            )
+        ]
+
+    async def save_pages(
+        self,
+        job: CreateScanJobResponse,
+        name_page: Callable[[int], Path],
+        *,
+        single_page: bool,
+        progress: ProgressCallback | None = None,
+    ) -> AsyncIterator[tuple[int, Path, int]]:
+        """Retrieve the pages of a created job and save each (atomically) to
+        ``name_page(n)``; yields ``(page number, path, bytes)`` as each lands.
+        ``single_page`` (a platen job) stops after the first page."""
+        page = 0
         while True:
             try:
                 result = await self.client.retrieve_image(
                     job_id=job.job_id,
                     job_token=job.job_token,
                     document_description=DocumentDescription(
-                        document_name=f"IMAGE{len(pages):03d}"
+                        document_name=f"IMAGE{page + 1:03d}"
                     ),
                 )
             except (ClientErrorNoImagesAvailable, ClientErrorJobIdNotFound):
-                # The normal end of an ADF job (Ricoh ends it with JobIdNotFound).
-                if pages or source == "Platen":
-                    break
+                # The normal end of an ADF job (Ricoh ends it with JobIdNotFound,
+                # device-quirks.md); before any page it is an error.
+                if page:
+                    return
                 raise
-            page = len(pages) + 1
+            page += 1
             target = name_page(page)
-            await result.save(target, partial(progress, page) if progress else None)
-            pages.append(target)
-            if source == "Platen":
-                break
-        return pages
+            size = await result.save(
+                target, partial(progress, page) if progress else None
+            )
+            yield page, target, size
+            if single_page:
+                return
 
     async def aclose(self) -> None:
         if self._owns_transport:
