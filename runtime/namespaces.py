@@ -65,6 +65,10 @@ _ALIASES: Final[Mapping[str, str]] = MappingProxyType(
 )
 
 
+ALIASED_NAMESPACES: Final[frozenset[str]] = frozenset(_ALIASES)
+"""Every namespace URI that :func:`canonical_namespace` rewrites."""
+
+
 def canonical_namespace(uri: str) -> str:
     """Return the canonical form of a namespace URI received on the wire.
 
