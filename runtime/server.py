@@ -332,14 +332,19 @@ class SoapApp:
                 {"type": "http.response.start", "status": 200, "headers": headers}
             )
             async for chunk in chunks:
-                if gone is not None and gone.done():
-                    raise ClientDisconnected("client went away mid-transfer")
                 await send(
                     {"type": "http.response.body", "body": chunk, "more_body": True}
                 )
-            await asyncio.sleep(
-                0
-            )  # let the watcher see a disconnect during the last send
+                # Yield once a chunk: after a failed socket write uvicorn's send()
+                # returns at once without waiting on the loop, so an in-memory source
+                # would be "sent" to the end before the disconnect could be noticed.
+                await asyncio.sleep(0)
+                if gone is not None and gone.done():
+                    raise ClientDisconnected("client went away mid-transfer")
+            # A failure during the last write reaches the watcher in a few loop turns
+            # (connection_lost, then receive() returns, then the task finishes).
+            for _ in range(_DISCONNECT_TURNS):
+                await asyncio.sleep(0)
             if gone is not None and gone.done():
                 raise ClientDisconnected("client went away mid-transfer")
             await send({"type": "http.response.body", "body": b"", "more_body": False})
@@ -352,6 +357,9 @@ class SoapApp:
             if gone is not None:
                 gone.cancel()
             await chunks.aclose()
+
+
+_DISCONNECT_TURNS: Final = 4
 
 
 def _xop_envelope(
