@@ -80,9 +80,14 @@ class AttachmentReply(Generic[BodyT]):
     # When known, lets the runtime send Content-Length instead of chunked encoding.
     size: int | None = None
     # Called (once) when the transfer fails after the reply was accepted: the client went
-    # away mid-body, or reading ``content`` raised. WS-Scan: ImageTransferError aborts
-    # the job.
+    # away mid-body or stopped reading (the server's write timeout), reading ``content``
+    # raised, or the server shut down mid-body. WS-Scan: ImageTransferError aborts the
+    # job.
     on_abort: Callable[[], Awaitable[None]] | None = None
+    # Called (once) when the body was handed to the connection whole. Exactly one of
+    # ``on_abort`` and ``on_complete`` is called: a service can keep the image's job
+    # busy until then (a transfer slower than the job timeout must not expire it).
+    on_complete: Callable[[], Awaitable[None]] | None = None
 
 
 class WritableStream(Protocol):

@@ -10,11 +10,10 @@ DeliveryFailure).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import httpx
 
@@ -40,6 +39,23 @@ class DeliveryPolicy:
     def __post_init__(self) -> None:
         if self.timeout <= 0 or self.queue_size < 1 or self.max_failures < 1:
             raise ValueError("timeout > 0, queue_size >= 1 and max_failures >= 1")
+
+
+async def wait_ended(task: asyncio.Task[Any], *, cancel: bool = True) -> None:
+    """Cancel ``task`` (unless ``cancel`` is False) and wait until it has ended,
+    swallowing its own CancelledError but not one aimed at the caller: suppressing
+    that would let a cancelled caller carry on as if nothing happened. The caller's
+    cancellation count tells them apart (a caller already cleaning up after being
+    cancelled still waits the task out)."""
+    current = asyncio.current_task()
+    before = current.cancelling() if current is not None else 0
+    if cancel:
+        task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        if current is not None and current.cancelling() > before:
+            raise
 
 
 class Outbox:
@@ -125,7 +141,5 @@ class Outbox:
         """Stop delivering; queued messages are dropped."""
         self._failed = True
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await wait_ended(self._task)
         self._discard()

@@ -19,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import hashlib
+import heapq
 import logging
 import secrets
 import time
@@ -44,6 +46,11 @@ log = logging.getLogger("wsdscan.eventing")
 
 DEFAULT_EXPIRES: Final = 3600.0
 MAX_EXPIRES: Final = 24 * 3600.0
+MAX_SUBSCRIPTIONS: Final = 256
+"""Live subscriptions at once (each may last :data:`MAX_EXPIRES`); Subscribe beyond it
+is answered wse:EventSourceUnableToProcess."""
+MAX_DESTINATIONS: Final = 16
+"""wscn:ScanDestination elements one Subscribe may register."""
 
 
 @dataclass(frozen=True)
@@ -74,14 +81,20 @@ def _text(element: etree._Element | None) -> str:
     return (element.text or "").strip() if element is not None else ""
 
 
-def _read_destinations(body: etree._Element) -> list[tuple[str, str]]:
+def _read_destinations(body: etree._Element, limit: int) -> list[tuple[str, str]]:
     """(display name, client context) of each wscn:ScanDestination. ClientDisplayString
-    is read as ClientDisplayName: the ScanAvailableEvent page's example spells it so."""
+    is read as ClientDisplayName: the ScanAvailableEvent page's example spells it so.
+    More than ``limit`` of them: EventSourceUnableToProcess."""
     found: list[tuple[str, str]] = []
     holder = body.find(wire.wscn("ScanDestinations"))
     if holder is None:
         return found
-    for destination in holder.findall(wire.wscn("ScanDestination")):
+    requested = holder.findall(wire.wscn("ScanDestination"))
+    if len(requested) > limit:
+        raise wire.EventSourceUnableToProcess(
+            f"{len(requested)} ScanDestinations; at most {limit} per Subscribe"
+        )
+    for destination in requested:
         name = destination.find(wire.wscn("ClientDisplayName"))
         if name is None:
             name = destination.find(wire.wscn("ClientDisplayString"))
@@ -109,7 +122,9 @@ class SubscriptionManager:
     """Subscriptions to one service's events and the delivery of those events.
 
     ``routes`` (Action -> EventRoute, e.g. the generated ``EVENT_ROUTES``) are the
-    events a filter may select. Implements the runtime's ``EventPublisher``."""
+    events a filter may select. At most ``max_subscriptions`` live at once and
+    ``max_destinations`` ScanDestinations per Subscribe (EventSourceUnableToProcess
+    beyond). Implements the runtime's ``EventPublisher``."""
 
     def __init__(
         self,
@@ -121,16 +136,25 @@ class SubscriptionManager:
         address: str | None = None,
         client: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.monotonic,
+        max_subscriptions: int = MAX_SUBSCRIPTIONS,
+        max_destinations: int = MAX_DESTINATIONS,
     ) -> None:
         self.routes: Mapping[str, EventRoute[object]] = routes
         self.policy = policy or DeliveryPolicy()
         self.default_expires = default_expires
         self.max_expires = max_expires
         self.address = address
+        self.max_subscriptions = max_subscriptions
+        self.max_destinations = max_destinations
         self._client = client
         self._owns_client = client is None
         self._clock = clock
         self._subscriptions: dict[str, ServerSubscription] = {}
+        self._expiry: list[tuple[float, str]] = []
+        """Heap of (expires_at, identifier), one entry per Subscribe and Renew: an
+        entry whose subscription is gone or was renewed since is skipped."""
+        self._by_token: dict[bytes, RegisteredDestination] = {}
+        """SHA-256 of a live DestinationToken -> its destination."""
         self._background: set[asyncio.Task[None]] = set()
         self._closed = False
 
@@ -153,13 +177,14 @@ class SubscriptionManager:
         return [d for s in self.subscriptions for d in s.destinations]
 
     def destination_for_token(self, token: str) -> RegisteredDestination | None:
-        """The live destination a DestinationToken was issued for (constant-time
-        comparison), or None."""
+        """The live destination a DestinationToken was issued for, or None."""
+        self._prune()
         given = token.strip().encode()
-        found = None
-        for destination in self.destinations():
-            if secrets.compare_digest(given, destination.token.encode()):
-                found = destination
+        # Keyed by a digest, so the dict's own comparisons leak nothing about the
+        # token; the one candidate is compared in constant time.
+        found = self._by_token.get(hashlib.sha256(given).digest())
+        if found is None or not secrets.compare_digest(given, found.token.encode()):
+            return None
         return found
 
     def _spawn(self, coroutine: Any) -> None:
@@ -167,16 +192,42 @@ class SubscriptionManager:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    def _remove(self, identifier: str) -> ServerSubscription | None:
+    def _add(self, subscription: ServerSubscription) -> None:
+        self._subscriptions[subscription.identifier] = subscription
+        for destination in subscription.destinations:
+            self._by_token[_token_key(destination.token)] = destination
+        self._schedule(subscription)
+
+    def _schedule(self, subscription: ServerSubscription) -> None:
+        heapq.heappush(self._expiry, (subscription.expires_at, subscription.identifier))
+        if len(self._expiry) > 2 * len(self._subscriptions) + 64:
+            # Renewals leave stale entries behind: rebuild, so that the heap stays
+            # proportional to the table however often a subscriber renews.
+            self._expiry = [(s.expires_at, i) for i, s in self._subscriptions.items()]
+            heapq.heapify(self._expiry)
+
+    def _detach(self, identifier: str) -> ServerSubscription | None:
         subscription = self._subscriptions.pop(identifier, None)
+        if subscription is not None:
+            for destination in subscription.destinations:
+                self._by_token.pop(_token_key(destination.token), None)
+        return subscription
+
+    def _remove(self, identifier: str) -> ServerSubscription | None:
+        subscription = self._detach(identifier)
         if subscription is not None:
             self._spawn(subscription.outbox.aclose())
         return subscription
 
     def _prune(self) -> None:
+        """Remove expired subscriptions: called by every operation, so it only looks
+        at the heap entries that are due."""
         now = self._clock()
-        for identifier, subscription in list(self._subscriptions.items()):
-            if subscription.expires_at <= now:
+        expiry = self._expiry
+        while expiry and expiry[0][0] <= now:
+            _, identifier = heapq.heappop(expiry)
+            subscription = self._subscriptions.get(identifier)
+            if subscription is not None and subscription.expires_at <= now:
                 log.info("subscription %s expired", identifier)
                 self._remove(identifier)
 
@@ -240,6 +291,10 @@ class SubscriptionManager:
         if self._closed:
             raise wire.EventSourceUnableToProcess("the event source is shutting down")
         self._prune()
+        if len(self._subscriptions) >= self.max_subscriptions:
+            raise wire.EventSourceUnableToProcess(
+                f"{self.max_subscriptions} subscriptions already; try again later"
+            )
         delivery = body.find(wire.wse("Delivery"))
         if delivery is None:
             raise wire.InvalidMessage("Subscribe without wse:Delivery")
@@ -260,7 +315,7 @@ class SubscriptionManager:
         )
         granted = self._granted(body.find(wire.wse("Expires")))
         actions = wire.parse_filter(body.find(wire.wse("Filter")), self.routes)
-        names = _read_destinations(body)
+        names = _read_destinations(body, self.max_destinations)
         identifier = f"urn:uuid:{uuid.uuid4()}"
         destinations = [
             RegisteredDestination(identifier, name, client_context, _new_token())
@@ -271,7 +326,7 @@ class SubscriptionManager:
             self.policy,
             lambda why: self._delivery_failed(identifier, why),
         )
-        self._subscriptions[identifier] = ServerSubscription(
+        subscription = ServerSubscription(
             identifier,
             notify_to,
             end_to,
@@ -281,6 +336,7 @@ class SubscriptionManager:
             self._address_for(context),
             destinations,
         )
+        self._add(subscription)
         log.info(
             "subscription %s for %s (%d events, %d destinations, %.0f s)",
             identifier,
@@ -293,7 +349,7 @@ class SubscriptionManager:
             wire.wse("SubscribeResponse"), nsmap={"wse": WSE, "wsa": WSA}
         )
         response.append(
-            self._manager_reference(self._subscriptions[identifier]).element(
+            self._manager_reference(subscription).element(
                 wire.wse("SubscriptionManager")
             )
         )
@@ -312,6 +368,7 @@ class SubscriptionManager:
             body.find(wire.wse("Expires")) if body is not None else None
         )
         subscription.expires_at = self._clock() + granted
+        self._schedule(subscription)
         response = etree.Element(wire.wse("RenewResponse"), nsmap={"wse": WSE})
         response.append(wire.expires_element(wire.wse("Expires"), granted))
         return SoapReply(response, wire.RENEW_RESPONSE)
@@ -394,7 +451,7 @@ class SubscriptionManager:
             log.info("SubscriptionEnd to %s failed: %r", end_to.address, exc)
 
     def _delivery_failed(self, identifier: str, why: str) -> None:
-        subscription = self._subscriptions.pop(identifier, None)
+        subscription = self._detach(identifier)
         if subscription is not None:
             self._spawn(self._send_end(subscription, wire.DELIVERY_FAILURE, why[:200]))
 
@@ -403,6 +460,8 @@ class SubscriptionManager:
         the delivery timeout)."""
         ended = list(self._subscriptions.values())
         self._subscriptions.clear()
+        self._expiry.clear()
+        self._by_token.clear()
         await asyncio.gather(
             *(self._send_end(s, status, "the event source ended it") for s in ended)
         )
@@ -425,3 +484,7 @@ class SubscriptionManager:
 
 def _new_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+def _token_key(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()

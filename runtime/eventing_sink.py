@@ -9,13 +9,14 @@ SubscriptionEnd names, to check it. A notification is answered ``202 Accepted`` 
 once; its body is then bound to the generated event dataclass (by ``wsa:Action``, or
 by the Body element's name when a device sends no Action) and handed to the sink's
 ``on_<event>`` method by one task per subscription, in arrival order, so a slow handler
-never makes the device wait.
+never makes the device wait. As for :class:`server.SoapApp`, a body over
+``limits.max_body`` is refused (413) and one not received within
+``limits.read_timeout`` of the headers times out (408), closing the connection.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 from collections import deque
@@ -28,7 +29,8 @@ from . import eventing_wire as wire
 from .contract import EventRoute
 from .envelope import parse_envelope
 from .errors import ProtocolError
-from .server import Receive, Scope, Send
+from .eventing_delivery import wait_ended
+from .server import Receive, Scope, Send, ServerLimits
 from .xmlbind import bind
 
 log = logging.getLogger("wsdscan.eventing")
@@ -103,19 +105,34 @@ class _Target:
 
     async def aclose(self) -> None:
         if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+            await wait_ended(self.task)
+
+
+class _Refused(Exception):
+    """Internal: answer the request with this HTTP status and close the connection."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
 
 
 class EventSinkApp:
-    """ASGI app for notifications under ``prefix``; :meth:`register` adds a target."""
+    """ASGI app for notifications under ``prefix``; :meth:`register` adds a target.
+
+    ``limits`` (default: bodies up to :data:`MAX_NOTIFICATION`) bounds a request's body
+    size and the time it may take to arrive; ``serve.make_server`` also takes its
+    header deadline from ``limits.read_timeout``."""
 
     def __init__(
-        self, routes: Mapping[str, EventRoute[Any]], prefix: str = "/events"
+        self,
+        routes: Mapping[str, EventRoute[Any]],
+        prefix: str = "/events",
+        *,
+        limits: ServerLimits | None = None,
     ) -> None:
         self.routes = routes
         self.prefix = prefix.rstrip("/")
+        self.limits = limits or ServerLimits(max_body=MAX_NOTIFICATION)
         self._by_event = {route.event: route for route in routes.values()}
         self._targets: dict[str, _Target] = {}
 
@@ -172,17 +189,14 @@ class EventSinkApp:
         if scope["method"] != "POST":
             await _status(send, 405)
             return
-        body = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            if len(body) > MAX_NOTIFICATION:
-                await _status(send, 413)
-                return
-            if not message.get("more_body"):
-                break
+        try:
+            body = await self._body(scope, receive)
+        except _Refused as refused:
+            # The rest of the body was not read: the connection cannot be reused.
+            await _status(send, refused.status, close=True)
+            return
+        if body is None:
+            return
         if state == "retired":
             # From a subscription we replaced (it may outlive a failed renew at the
             # event source): already handled through the current one.
@@ -191,7 +205,7 @@ class EventSinkApp:
             await _status(send, 202)
             return
         try:
-            call = self._dispatch(bytes(body), target)
+            call = self._dispatch(body, target)
         except (ProtocolError, wire.EventingFault) as exc:
             log.warning("unreadable notification: %s", exc)
             await _status(send, 400)
@@ -202,6 +216,32 @@ class EventSinkApp:
         target.received += 1
         target.submit(call)
         await _status(send, 202)
+
+    async def _body(self, scope: Scope, receive: Receive) -> bytes | None:
+        """The request body (None if the peer disconnected); a peer that declares or
+        sends more than ``max_body``, or stalls, is refused (413, 408)."""
+        limit = self.limits.max_body
+        for name, value in scope.get("headers", ()):
+            if name.lower() == b"content-length" and value.strip().isdigit():
+                if int(value) > limit:
+                    raise _Refused(413)
+        body = bytearray()
+        try:
+            # From the end of the headers (uvicorn calls the app then): without it a
+            # peer that sends part of a body holds its socket and this task forever.
+            async with asyncio.timeout(self.limits.read_timeout):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return None
+                    body += message.get("body", b"")
+                    if len(body) > limit:
+                        raise _Refused(413)
+                    if not message.get("more_body"):
+                        return bytes(body)
+        except TimeoutError:
+            log.info("notification body not received within the read timeout")
+            raise _Refused(408) from None
 
     def _dispatch(
         self, data: bytes, target: _Target
@@ -246,12 +286,9 @@ async def _nothing() -> None:
     return None
 
 
-async def _status(send: Send, status: int) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-length", b"0")],
-        }
-    )
+async def _status(send: Send, status: int, *, close: bool = False) -> None:
+    headers = [(b"content-length", b"0")]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": b"", "more_body": False})

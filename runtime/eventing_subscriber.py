@@ -51,6 +51,7 @@ from lxml import etree
 from . import eventing_wire as wire
 from .contract import EventRoute
 from .errors import ProtocolError, WsdScanError
+from .eventing_delivery import wait_ended
 from .eventing_sink import EventSinkApp, Generations
 from .eventing_transport import request, unlimited_client
 from .faults import SoapFault
@@ -323,7 +324,11 @@ class Subscription:
                 try:
                     await self.renew()
                     continue
-                except (SoapFault, WsdScanError) as exc:
+                except Exception as exc:
+                    if not isinstance(exc, (SoapFault, WsdScanError)):
+                        # Unforeseen: log it, but let the task live on, or the
+                        # subscription would silently run out.
+                        log.exception("renew of %s failed", self.identifier)
                     reason = f"renew failed: {exc}"
                     # It may live on at the event source (timeout, HTTP 500): end it
                     # once the new one is in place, or events would come twice.
@@ -351,16 +356,19 @@ class Subscription:
                 ),
                 STALE_UNSUBSCRIBE_TIMEOUT,
             )
-        except (SoapFault, WsdScanError, TimeoutError) as exc:
-            log.info("Unsubscribe of the replaced subscription failed: %s", exc)
+        except Exception as exc:  # best effort, whatever went wrong
+            log.info("Unsubscribe of the replaced subscription failed: %r", exc)
 
     async def _resubscribe(self) -> bool:
         delay = 0.25
         while not self._closed:
             try:
                 await self.subscribe()
-            except (SoapFault, WsdScanError) as exc:
-                log.info("subscribe to %s failed (%s); retrying", self.url, exc)
+            except Exception as exc:
+                if isinstance(exc, (SoapFault, WsdScanError)):
+                    log.info("subscribe to %s failed (%s); retrying", self.url, exc)
+                else:  # unforeseen: keep retrying all the same (see _keep_alive)
+                    log.exception("subscribe to %s failed; retrying", self.url)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(
                         self._wake.wait(), delay * random.uniform(0.8, 1.2)
@@ -389,11 +397,9 @@ class Subscription:
         self._closed = True
         self._wake.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await wait_ended(self._task)
         if unsubscribe and was_active:
-            with contextlib.suppress(SoapFault, WsdScanError):
+            with contextlib.suppress(SoapFault, WsdScanError, TimeoutError):
                 await asyncio.wait_for(self.unsubscribe(), REQUEST_TIMEOUT)
 
 
@@ -507,11 +513,9 @@ class EventReceiver:
 async def running_sink(
     app: EventSinkApp, host: str, port: int
 ) -> AsyncIterator[RunningServer]:
-    """``serve.running`` with a long accept backlog and TCP_NODELAY on the listening socket (accepted sockets
-    inherit it): the sink answers 202 in two writes, and with Nagle's algorithm the
-    second one waits for the event source's delayed ACK (~40 ms per notification)."""
+    """``serve.running`` with a long accept backlog (TCP_NODELAY comes with
+    :func:`bind_socket`)."""
     sock = bind_socket(host, port)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     # A scanner with many subscribers connects to all of them at once; with many
     # sinks here a short accept backlog drops SYNs (1 s, 3 s, ... retransmits).
     sock.listen(SINK_BACKLOG)
@@ -525,6 +529,7 @@ async def running_sink(
         yield RunningServer(host, sock.getsockname()[1], server, task)
     finally:
         server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        sock.close()
+        try:
+            await wait_ended(task, cancel=False)
+        finally:
+            sock.close()

@@ -70,6 +70,31 @@ def unlimited_client(timeout: float) -> httpx.AsyncClient:
     )
 
 
+def _check_url(url: str, name: str) -> None:
+    """Refuse a URL httpx would choke on below its own error types: an out-of-range
+    port reaches the socket layer and comes back as a bare ExceptionGroup
+    (OverflowError), which callers catching TransportError would not see."""
+    try:
+        port = httpx.URL(url).port
+    except httpx.InvalidURL as exc:
+        raise TransportError(f"{name}: invalid URL {url!r}: {exc}") from exc
+    if port is not None and not 0 < port < 65536:
+        raise TransportError(f"{name}: invalid URL {url!r}: port {port}")
+
+
+async def _post(
+    client: httpx.AsyncClient, url: str, data: bytes, name: str
+) -> httpx.Response:
+    """POST ``data``; whatever goes wrong on the way is a TransportError."""
+    _check_url(url, name)
+    try:
+        return await client.post(url, content=data, headers=SOAP_HEADERS)
+    except httpx.TimeoutException as exc:
+        raise TransportError(f"{name}: timed out talking to {url}") from exc
+    except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
+        raise TransportError(f"{name}: {url}: {exc!r}") from exc
+
+
 async def request(
     client: httpx.AsyncClient,
     url: str,
@@ -84,12 +109,7 @@ async def request(
         body, action=action, to=url, reply_to=ANONYMOUS, extra_headers=headers
     )
     name = action.rpartition("/")[2]
-    try:
-        response = await client.post(url, content=data, headers=SOAP_HEADERS)
-    except httpx.TimeoutException as exc:
-        raise TransportError(f"{name}: timed out talking to {url}") from exc
-    except httpx.HTTPError as exc:
-        raise TransportError(f"{name}: {url}: {exc}") from exc
+    response = await _post(client, url, data, name)
     if len(response.content) > MAX_REPLY:
         raise ProtocolError(f"{name}: reply too large")
     try:
@@ -123,10 +143,7 @@ def one_way(
 
 async def post_one_way(client: httpx.AsyncClient, url: str, data: bytes) -> None:
     """POST a one-way message; any HTTP status but 2xx is a failure (TransportError)."""
-    try:
-        response = await client.post(url, content=data, headers=SOAP_HEADERS)
-    except httpx.HTTPError as exc:
-        raise TransportError(f"{url}: {exc!r}") from exc
+    response = await _post(client, url, data, "one-way message")
     if not 200 <= response.status_code < 300:
         raise TransportError(
             f"{url}: HTTP {response.status_code}", status=response.status_code

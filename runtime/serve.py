@@ -21,7 +21,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
-from .server import DEFAULT_READ_TIMEOUT, ServerLimits
+from .server import DEFAULT_READ_TIMEOUT, DEFAULT_WRITE_TIMEOUT, ServerLimits
 
 log = logging.getLogger("wsdscan.server")
 
@@ -30,18 +30,29 @@ MAX_HEADER_BYTES: Final = 16 * 1024
 client gets HTTP 400 and the connection is closed."""
 KEEP_ALIVE_TIMEOUT: Final = 5
 """Seconds an idle connection is kept open after a response (uvicorn's keep-alive)."""
+GRACEFUL_SHUTDOWN_TIMEOUT: Final = 3
+"""Seconds a stopping server waits for requests in progress (a long image transfer)
+before it cancels them; uvicorn's default is to wait forever."""
 
 
 class HeaderDeadlineProtocol(H11Protocol):
-    """uvicorn's h11 protocol plus a deadline for a request's line and headers.
+    """uvicorn's h11 protocol plus a deadline for a request's line and headers, and one
+    for a response the client does not read.
 
     uvicorn only times out a connection that is idle after a response (keep-alive), and
     the app's read timeout only starts once the headers are complete: a client that
     connects and sends nothing, or stalls inside its headers, would otherwise hold its
     socket forever. The deadline counts from the connection (first request) or from the
-    first byte of a later request, so trickling bytes does not extend it."""
+    first byte of a later request, so trickling bytes does not extend it.
+
+    Writes: once the transport's buffer is full (the client stopped reading), the
+    connection is aborted unless it drains within ``write_timeout``. The app's own
+    write timeout (``ServerLimits.write_timeout``) gives up on the response, but only
+    an abort frees the socket: uvicorn's ``close()`` waits for the unread buffer to be
+    flushed, which never happens. The app then sees a disconnect."""
 
     header_timeout: ClassVar[float] = DEFAULT_READ_TIMEOUT
+    write_timeout: ClassVar[float] = DEFAULT_WRITE_TIMEOUT
 
     def __init__(
         self,
@@ -54,6 +65,7 @@ class HeaderDeadlineProtocol(H11Protocol):
         self._header_deadline: asyncio.TimerHandle | None = None
         self._header_bytes = False
         """Whether part of the awaited request already arrived (a 408 is then owed)."""
+        self._write_deadline: asyncio.TimerHandle | None = None
 
     def connection_made(  # type: ignore[override]
         self, transport: asyncio.Transport
@@ -63,7 +75,33 @@ class HeaderDeadlineProtocol(H11Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_header_deadline()
+        self._cancel_write_deadline()
         super().connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._write_deadline is None:
+            self._write_deadline = self.loop.call_later(
+                self.write_timeout, self._write_deadline_expired
+            )
+
+    def resume_writing(self) -> None:
+        self._cancel_write_deadline()
+        super().resume_writing()
+
+    def _cancel_write_deadline(self) -> None:
+        if self._write_deadline is not None:
+            self._write_deadline.cancel()
+            self._write_deadline = None
+
+    def _write_deadline_expired(self) -> None:
+        self._write_deadline = None
+        log.info(
+            "dropped a connection from %s: the client read nothing for %g s",
+            self.client,
+            self.write_timeout,
+        )
+        self.transport.abort()
 
     def data_received(self, data: bytes) -> None:
         if data and self.conn.their_state is h11.IDLE:
@@ -113,15 +151,21 @@ def _request_timeout(seconds: float) -> bytes:
     )
 
 
-def header_deadline_protocol(timeout: float) -> type[HeaderDeadlineProtocol]:
-    """:class:`HeaderDeadlineProtocol` with its deadline set to ``timeout`` seconds
-    (uvicorn builds protocols from a class, so the setting travels as a class)."""
+def header_deadline_protocol(
+    timeout: float, write_timeout: float = DEFAULT_WRITE_TIMEOUT
+) -> type[HeaderDeadlineProtocol]:
+    """:class:`HeaderDeadlineProtocol` with its deadlines set to ``timeout`` (headers)
+    and ``write_timeout`` seconds (uvicorn builds protocols from a class, so the
+    settings travel as a class)."""
     if not timeout > 0:
         raise ValueError(f"the header timeout must be positive, not {timeout}")
+    if not write_timeout > 0:
+        raise ValueError(f"the write timeout must be positive, not {write_timeout}")
 
     class Bound(HeaderDeadlineProtocol):
         header_timeout = timeout
 
+    Bound.write_timeout = write_timeout
     return Bound
 
 
@@ -141,7 +185,11 @@ class RunningServer:
 
 def bind_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say
+    # they are TCP, and accepted sockets inherit the listener's proto. Without it a
+    # response sent as headers then body waits out the client's delayed ACK (~40 ms
+    # a request).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(128)
@@ -155,25 +203,30 @@ def make_server(
     log_level: str = "warning",
     timeout_keep_alive: int = KEEP_ALIVE_TIMEOUT,
     read_timeout: float | None = None,
+    write_timeout: float | None = None,
+    timeout_graceful_shutdown: int | None = GRACEFUL_SHUTDOWN_TIMEOUT,
 ) -> uvicorn.Server:
     """A uvicorn server for ``app``. ``read_timeout`` bounds the wait for each request's
-    line and headers; by default the app's own ``limits.read_timeout`` (a
-    :class:`SoapApp`), else :data:`DEFAULT_READ_TIMEOUT`."""
+    line and headers, ``write_timeout`` how long a response may stay unread before the
+    connection is dropped; by default the app's own ``limits`` (a :class:`SoapApp`),
+    else :data:`DEFAULT_READ_TIMEOUT` / :data:`DEFAULT_WRITE_TIMEOUT`. Stopping waits
+    ``timeout_graceful_shutdown`` seconds for requests in progress (None: forever)."""
+    limits = getattr(app, "limits", None)
+    if not isinstance(limits, ServerLimits):
+        limits = ServerLimits()
     if read_timeout is None:
-        limits = getattr(app, "limits", None)
-        read_timeout = (
-            limits.read_timeout
-            if isinstance(limits, ServerLimits)
-            else DEFAULT_READ_TIMEOUT
-        )
+        read_timeout = limits.read_timeout
+    if write_timeout is None:
+        write_timeout = limits.write_timeout
     config = uvicorn.Config(
         app,
         log_level=log_level,
         lifespan="off",
-        http=header_deadline_protocol(read_timeout),
+        http=header_deadline_protocol(read_timeout, write_timeout),
         ws="none",  # no WebSocket endpoint: upgrade requests are plain HTTP requests
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         timeout_keep_alive=timeout_keep_alive,
+        timeout_graceful_shutdown=timeout_graceful_shutdown,
         server_header=False,
         date_header=False,
     )
@@ -196,6 +249,14 @@ async def running(
         yield RunningServer(host, sock.getsockname()[1], server, task)
     finally:
         server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
+        try:
             await task
-        sock.close()
+        except asyncio.CancelledError:
+            # The server task's own cancellation ends it quietly; one aimed at us
+            # (while we waited for the server to stop) must reach our caller. Awaiting
+            # the task passed it on to the server too, so the server stops anyway.
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise
+        finally:
+            sock.close()

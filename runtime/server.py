@@ -49,6 +49,7 @@ Send = Callable[[Message], Awaitable[None]]
 SOAP_CONTENT_TYPE: Final = "application/soap+xml; charset=utf-8"
 DEFAULT_MAX_BODY: Final = 4 * 1024 * 1024
 DEFAULT_READ_TIMEOUT: Final = 30.0
+DEFAULT_WRITE_TIMEOUT: Final = 30.0
 _SOAP_PART_MEDIA: Final = frozenset(
     {"application/xop+xml", "application/soap+xml", "text/xml", "application/xml"}
 )
@@ -84,6 +85,18 @@ class ServerLimits:
     arrived; a client that stalls gets HTTP 408 and its connection is closed."""
     max_depth: int = MAX_DEPTH
     """Deepest XML element nesting accepted."""
+    write_timeout: float = DEFAULT_WRITE_TIMEOUT
+    """Seconds each write of a streamed (MTOM) response may wait for the client to
+    read: a client that stops reading mid-image is treated as gone (the transfer is
+    aborted, WS-Scan: the job ends Aborted, ImageTransferError), so it cannot hold the
+    connection, the task and the image forever. ``serve`` also drops any connection
+    whose writes stay blocked this long."""
+
+    def __post_init__(self) -> None:
+        if not self.write_timeout > 0:
+            raise ValueError(
+                f"write_timeout must be positive, not {self.write_timeout}"
+            )
 
 
 class RequestRejected(Exception):
@@ -300,6 +313,28 @@ class SoapApp:
         relates_to: str | None,
         receive: Receive | None = None,
     ) -> None:
+        """Stream ``reply``; then exactly one of its ``on_complete``/``on_abort``."""
+        try:
+            whole = await self._send_mtom(send, route, reply, relates_to, receive)
+        except BaseException:
+            # Cancelled (the server's graceful shutdown ran out) or a failing fault
+            # reply: the image did not arrive either way.
+            await _abort(route, reply)
+            raise
+        if whole:
+            await _complete(route, reply)
+        else:
+            await _abort(route, reply)
+
+    async def _send_mtom(
+        self,
+        send: Send,
+        route: Route[Any, Any],
+        reply: AttachmentReply[Any],
+        relates_to: str | None,
+        receive: Receive | None,
+    ) -> bool:
+        """Send the MTOM response; False when it (or its fault) did not go out whole."""
         frame = mtom.MtomEnvelope.new()
         try:
             soap_xml = _xop_envelope(route, reply, frame, relates_to)
@@ -311,55 +346,62 @@ class SoapApp:
                 frame, soap_xml, reply.content, reply.content_type
             )
         except Exception:
-            # The traceback goes to the log only; the fault text is fixed.
+            # The traceback goes to the log only; the fault text is fixed. The caller
+            # then aborts: the service handed out the job's image, let it end the job
+            # (the virtual scanner aborts it) instead of leaking it.
             log.exception("%s: the attachment reply cannot be sent", route.method)
-            try:
-                await _fault(send, ServerFault(), relates_to)
-            finally:
-                # The service handed out the job's image: let it end the job (the
-                # virtual scanner aborts it) instead of leaking it.
-                await _abort(route, reply)
-            return
+            await _fault(send, ServerFault(), relates_to)
+            return False
         headers = [(b"content-type", frame.content_type.encode())]
         if length is not None:
             headers.append((b"content-length", str(length).encode()))
+        write_timeout = self.limits.write_timeout
+
+        async def send_in_time(message: Message) -> None:
+            # uvicorn's send() waits while the socket's buffers are full: a client that
+            # reads nothing would block it forever.
+            try:
+                async with asyncio.timeout(write_timeout):
+                    await send(message)
+            except TimeoutError:
+                raise ClientDisconnected(
+                    f"client read nothing for {write_timeout:g} s"
+                ) from None
+
         # The request body was read whole, so the next ASGI receive() is the client's
         # http.disconnect: watch for it while streaming (uvicorn's send() then just
         # drops the data instead of failing).
         gone = asyncio.ensure_future(_disconnect(receive)) if receive else None
         try:
-            await send(
+            await send_in_time(
                 {"type": "http.response.start", "status": 200, "headers": headers}
             )
             async for chunk in chunks:
-                await send(
+                # Checked before each chunk, never after the last one: a client that
+                # left before the last chunk was handed over cannot have the image,
+                # while one that read it all may close at once (sane-airscan does).
+                if gone is not None and gone.done():
+                    raise ClientDisconnected("client went away mid-transfer")
+                await send_in_time(
                     {"type": "http.response.body", "body": chunk, "more_body": True}
                 )
                 # Yield once a chunk: after a failed socket write uvicorn's send()
                 # returns at once without waiting on the loop, so an in-memory source
                 # would be "sent" to the end before the disconnect could be noticed.
                 await asyncio.sleep(0)
-                if gone is not None and gone.done():
-                    raise ClientDisconnected("client went away mid-transfer")
-            # A failure during the last write reaches the watcher in a few loop turns
-            # (connection_lost, then receive() returns, then the task finishes).
-            for _ in range(_DISCONNECT_TURNS):
-                await asyncio.sleep(0)
-            if gone is not None and gone.done():
-                raise ClientDisconnected("client went away mid-transfer")
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            await send_in_time(
+                {"type": "http.response.body", "body": b"", "more_body": False}
+            )
         except Exception as exc:
             # The response has started: all we can do is stop (the server closes the
             # connection, so the client sees a truncated body) and tell the service.
             log.warning("%s: attachment transfer failed: %s", route.method, exc)
-            await _abort(route, reply)
+            return False
         finally:
             if gone is not None:
                 gone.cancel()
             await chunks.aclose()
-
-
-_DISCONNECT_TURNS: Final = 4
+        return True
 
 
 def _xop_envelope(
@@ -400,8 +442,19 @@ async def _abort(route: Route[Any, Any], reply: AttachmentReply[Any]) -> None:
         log.exception("%s: on_abort failed", route.method)
 
 
+async def _complete(route: Route[Any, Any], reply: AttachmentReply[Any]) -> None:
+    """Tell the service its attachment went out whole (failures logged, not raised)."""
+    if reply.on_complete is None:
+        return
+    try:
+        await reply.on_complete()
+    except Exception:
+        log.exception("%s: on_complete failed", route.method)
+
+
 class ClientDisconnected(Exception):
-    """Internal: the client closed the connection while a response was streaming."""
+    """Internal: the client closed the connection while a response was streaming, or
+    stopped reading it for longer than the write timeout."""
 
 
 async def _disconnect(receive: Receive) -> None:

@@ -1244,6 +1244,8 @@ async def test_max_depth_flag_sets_the_depth_limit(url: str) -> None:
         ["--read-timeout", "0"],
         ["--read-timeout", "-1"],
         ["--read-timeout", "inf"],
+        ["--write-timeout", "0"],
+        ["--write-timeout", "nan"],
     ],
 )
 def test_out_of_range_limits_are_refused_at_start(flags: list[str]) -> None:

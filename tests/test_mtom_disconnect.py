@@ -244,3 +244,45 @@ async def test_client_gone_mid_transfer_aborts_job(
     assert served.alive(), served.log_tail()
     output = served.stdout_text() + served.stderr_text()
     assert "Traceback (most recent call last)" not in output, served.log_tail()
+
+
+async def test_client_that_stops_reading_is_dropped_after_write_timeout() -> None:
+    """``wsdscan serve --write-timeout 1``: a client that asks for a large image and
+    then reads nothing (its socket stays open) loses the connection, and the job ends
+    Aborted with ImageTransferError instead of holding the scanner."""
+    with ServedScanner(["--png-compress-level", "0", "--write-timeout", "1"]) as srv:
+        async with HttpTransport(srv.url, timeout=httpx.Timeout(20.0)) as transport:
+            client = ScannerServiceClient(transport)
+            job = await client.create_scan_job(
+                scan_ticket=await _ticket(client, 600, "RGB24")
+            )
+            parts = urlsplit(srv.url)
+            assert parts.hostname == "127.0.0.1" and parts.port
+            stalled = socket.create_connection((parts.hostname, parts.port))
+            try:
+                # A small receive buffer fills at once; then nothing more is read.
+                stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                stalled.sendall(_retrieve_request(srv.url, job))
+                deadline = time.monotonic() + 20
+                while True:
+                    status = await _job_status(client, job.job_id)
+                    if status.job_state == ABORTED or time.monotonic() > deadline:
+                        break
+                    await asyncio.sleep(0.2)
+            finally:
+                stalled.close()
+            state = getattr(status.job_state, "value", status.job_state)
+            assert (state, _reasons(status.job_state_reasons)) == (
+                "Aborted",
+                ["ImageTransferError"],
+            ), srv.log_tail()
+            # The scanner is free again.
+            small = await client.create_scan_job(
+                scan_ticket=await _ticket(client, 75, "Grayscale8")
+            )
+            page = await client.retrieve_image(
+                job_id=small.job_id, job_token=small.job_token, document_description=DOC
+            )
+            assert (await page.read()).startswith(b"\x89PNG")
+        output = srv.stdout_text() + srv.stderr_text()
+        assert "Traceback (most recent call last)" not in output, srv.log_tail()

@@ -182,6 +182,7 @@ class Service(ScannerServiceBase):
         self.folder = folder
         self.aborts = 0
         self.aborted = asyncio.Event()
+        self.completes = 0
 
     async def retrieve_image(
         self, request: scan.RetrieveImageRequest, context: RequestContext
@@ -207,12 +208,16 @@ class Service(ScannerServiceBase):
             self.aborts += 1
             self.aborted.set()
 
+        async def on_complete() -> None:
+            self.completes += 1
+
         return AttachmentReply(
             scan.RetrieveImageResponse(scan_data=b""),
             content,
             "image/png",
             size=size,
             on_abort=on_abort,
+            on_complete=on_complete,
         )
 
 
@@ -224,8 +229,9 @@ async def _fails_at_once() -> AsyncIterator[bytes]:
 @pytest.mark.parametrize("kind", ["bytearray", "memoryview", "str", "pathlike"])
 async def test_new_source_kinds_over_http(kind: str, tmp_path: Path) -> None:
     size = 2 * mtom.FILE_CHUNK + 5
+    service = Service(tmp_path)
     async with (
-        running(SoapApp(Service(tmp_path))) as srv,
+        running(SoapApp(service)) as srv,
         HttpTransport(srv.url("/WSDScanner")) as transport,
     ):
         result = await ScannerServiceClient(transport).retrieve_image(
@@ -234,6 +240,8 @@ async def test_new_source_kinds_over_http(kind: str, tmp_path: Path) -> None:
         target = tmp_path / "page.png"
         assert await result.save(target) == size
         assert target.read_bytes() == _payload(size, seed=12)
+    # Sent whole: on_complete, once, and no on_abort.
+    assert (service.completes, service.aborts) == (1, 0)
 
 
 def _request(url: str, job_id: int, token: str) -> bytes:
@@ -364,7 +372,8 @@ async def test_unopenable_source_is_a_soap_fault(kind: str, tmp_path: Path) -> N
     # Nothing of the exception reaches the client.
     for leak in (b"Traceback", b"Error", b"no-such-dir", b"device not configured"):
         assert leak not in body
-    assert service.aborts == 1
+    # The broken reply aborted, the fine one completed: each told once.
+    assert (service.aborts, service.completes) == (1, 1)
 
 
 async def test_unopenable_source_raises_server_fault_in_the_client(

@@ -126,13 +126,20 @@ async def retrieve(
     *,
     token: str | None = None,
     name: str = "IMAGE000.JPG",
+    delivered: bool = True,
 ) -> AttachmentReply[RetrieveImageResponse]:
+    """RetrieveImage; ``delivered``: then report the image sent whole, as the runtime
+    does once the response body went out (the job ends only then)."""
     request = RetrieveImageRequest(
         document_description=DocumentDescription(document_name=name),
         job_id=job.job_id,
         job_token=job.job_token if token is None else token,
     )
-    return await scanner.retrieve_image(request, ctx("RetrieveImage"))
+    reply = await scanner.retrieve_image(request, ctx("RetrieveImage"))
+    if delivered:
+        assert reply.on_complete is not None
+        await reply.on_complete()
+    return reply
 
 
 def decode(reply: AttachmentReply[RetrieveImageResponse]) -> Image.Image:

@@ -1,7 +1,8 @@
 """``wsdscan``: run a virtual scanner, scan from any WS-Scan scanner, show what it is.
 
     wsdscan serve [--host 127.0.0.1] [--port N] [--adf-sheets N] [--duplex]
-                  [--max-body BYTES] [--read-timeout S] [--max-depth N]
+                  [--max-body BYTES] [--read-timeout S] [--write-timeout S]
+                  [--max-depth N] [--announce]
     wsdscan scan URL -o FILE [--source Platen|ADF|ADFDuplex] [--resolution DPI]
                  [--color MODE] [--format png|jfif]
     wsdscan info URL
@@ -33,6 +34,7 @@ from wsdscan.runtime.serve import bind_socket, make_server, running
 from wsdscan.runtime.server import (
     DEFAULT_MAX_BODY,
     DEFAULT_READ_TIMEOUT,
+    DEFAULT_WRITE_TIMEOUT,
     PathRouter,
     ServerLimits,
     SoapApp,
@@ -70,6 +72,7 @@ async def _serve(args: argparse.Namespace) -> int:
     limits = ServerLimits(
         max_body=args.max_body,
         read_timeout=args.read_timeout,
+        write_timeout=args.write_timeout,
         max_depth=args.max_depth,
     )
     from wsdscan.press import serve_eventing
@@ -105,6 +108,7 @@ async def _serve(args: argparse.Namespace) -> int:
         PathRouter({**device_apps, "/": app}),
         log_level=args.log_level,
         read_timeout=limits.read_timeout,  # also bounds the wait for request headers
+        write_timeout=limits.write_timeout,
     )
     host = f"[{args.host}]" if ":" in args.host else args.host
     # The first line on stdout is the scan service URL (scripts and tests read it).
@@ -276,6 +280,13 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds a client gets to send its request line and headers (from "
         "connecting, or from the first byte of a later request), and again its body "
         f"(default {DEFAULT_READ_TIMEOUT:g})",
+    )
+    serve.add_argument(
+        "--write-timeout",
+        type=_positive_float,
+        default=DEFAULT_WRITE_TIMEOUT,
+        help="seconds a response may stay unread before the connection is dropped "
+        f"(a job whose image it was ends Aborted; default {DEFAULT_WRITE_TIMEOUT:g})",
     )
     serve.add_argument(
         "--max-depth",

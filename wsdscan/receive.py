@@ -16,6 +16,7 @@ import contextlib
 import logging
 import signal
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,6 +49,8 @@ log = logging.getLogger("wsdscan.receive")
 
 DEFAULT_EXPIRES: Final = 3600.0
 RETRY_LIMIT: Final = 30.0
+KEPT_JOBS: Final = 100
+"""Finished jobs :attr:`ScanToPC.jobs` remembers (a receiver may run for months)."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,8 @@ class ScanToPC(ScannerServiceEventSink):
         self.report = report
         self.context = f"wsdscan-{uuid.uuid4().hex[:12]}"
         self.subscription: Subscription | None = None
-        self.jobs: list[ReceivedJob] = []
+        self.jobs: deque[ReceivedJob] = deque(maxlen=KEPT_JOBS)
+        """The last :data:`KEPT_JOBS` finished jobs, oldest first."""
         self.job_done = asyncio.Condition()
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -220,10 +224,11 @@ class ScanToPC(ScannerServiceEventSink):
             try:
                 await stop.wait()
             finally:
-                for task in list(self._tasks):
+                tasks = list(self._tasks)
+                for task in tasks:
                     task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+                # (Not suppress(CancelledError): that would swallow one aimed at us.)
+                await asyncio.gather(*tasks, return_exceptions=True)
         self.report("unsubscribed")
 
 

@@ -6,6 +6,7 @@ Not thread-safe and not locked by itself: the scanner serializes access with its
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -42,7 +43,8 @@ class Job:
     final_parameters: DocumentFinalParameters
     created: datetime
     last_activity: float
-    """Clock time of the last request that touched the job."""
+    """Clock time of the last request that touched the job (or of the end of its last
+    image transfer)."""
     adjusted: bool = False
     """The service changed the ticket (the job completes WithWarnings)."""
     state: JobStateKnownValue = JobStateKnownValue.PENDING
@@ -51,7 +53,7 @@ class Job:
     )
     completed: datetime | None = None
     scans_completed: int = 0
-    """Images delivered."""
+    """Images delivered (sent whole to the client)."""
     images_reserved: int = 0
     """Images handed to a RetrieveImage (delivered or being produced)."""
     sheet: int = 0
@@ -59,9 +61,17 @@ class Job:
     back_pending: bool = False
     """The current sheet's back side is still to be scanned (duplex)."""
     in_flight: int = 0
-    """RetrieveImage requests producing an image right now."""
+    """Images being produced or sent right now (the job cannot time out meanwhile)."""
+    exhausted: bool = False
+    """A RetrieveImage found nothing more to scan while images were still in flight:
+    the job completes once they are delivered."""
     documents: list[str] = field(default_factory=list)
     """DocumentName of each delivered image."""
+    render_lock: asyncio.Lock = field(
+        default_factory=asyncio.Lock, repr=False, compare=False
+    )
+    """Held while one of the job's pages is rendered: a job renders one page at a time
+    (concurrent RetrieveImage calls would otherwise hold as many full images)."""
 
     @property
     def ended(self) -> bool:
@@ -158,20 +168,11 @@ class JobTable:
         self._history.append(job)
 
     def abort_transfer(self, job: Job) -> None:
-        """An image did not reach the client (it went away mid-transfer): the job is
-        Aborted with ImageTransferError ("the WSD Scan Service must abort the job"),
-        also when handing out that image had already completed it."""
-        if job.state in (JobStateKnownValue.CANCELED, JobStateKnownValue.ABORTED):
-            return
-        if job.scans_completed > 0:
-            job.scans_completed -= 1
-            if job.documents:
-                job.documents.pop()
-        if job.ended:  # Completed: already in the history
-            job.state = JobStateKnownValue.ABORTED
-            job.reasons = [JobStateReasonKnownValue.IMAGE_TRANSFER_ERROR]
-            job.completed = datetime.now(UTC)
-            return
+        """An image did not reach the client (it went away or stopped reading
+        mid-transfer): the job is Aborted with ImageTransferError ("the WSD Scan Service
+        must abort the job"). A job that ended meanwhile (Canceled, or Aborted by
+        another page) keeps its end state; it cannot be Completed yet, as a job
+        completes only once no transfer is in flight."""
         self.end(
             job,
             JobStateKnownValue.ABORTED,

@@ -2,9 +2,12 @@
 
 One job at a time (CreateScanJob while a job is active answers
 ServerErrorNotAcceptingJobs); a job that nobody touches for ``job_timeout`` seconds is
-Aborted with JobTimedOut, checked at the start of every operation. The job table is
-guarded by an ``asyncio.Lock`` that is never held while an image is produced: images
-are rendered and encoded in a worker thread.
+Aborted with JobTimedOut, checked at the start of every operation (a job is never idle
+while one of its images is produced or sent). The job table is guarded by an
+``asyncio.Lock`` that is never held while an image is produced: images are rendered
+and encoded in a worker thread, one at a time per job. A job ends once its last image
+was sent whole (the runtime's ``on_complete``), or Aborted with ImageTransferError when
+a transfer fails (``on_abort``).
 """
 
 from __future__ import annotations
@@ -293,13 +296,20 @@ class VirtualScanner(ScannerServiceBase):
             reserved = self.jobs.next_side(job)
             if reserved is None:
                 # Nothing more to scan (feeder empty or ticket satisfied): the end
-                # of the job, as a real ADF finds out when it tries the next sheet.
-                self.jobs.complete(job)
+                # of the job, as a real ADF finds out when it tries the next sheet;
+                # once the images still in flight are delivered.
+                if job.in_flight == 0:
+                    self.jobs.complete(job)
+                else:
+                    job.exhausted = True
                 self._observe()
                 raise ClientErrorNoImagesAvailable()
             sheet, side = reserved
+            job.exhausted = False
             job.state = JobStateKnownValue.PROCESSING
             job.reasons = [JobStateReasonKnownValue.JOB_SCANNING_AND_TRANSFERRING]
+            # In flight until the transfer ends (on_complete/on_abort below), so a
+            # transfer slower than job_timeout does not expire the job.
             job.in_flight += 1
             self._observe()
         settings = job.settings
@@ -318,41 +328,39 @@ class VirtualScanner(ScannerServiceBase):
             title=self.config.name,
         )
         try:
-            if self.config.scan_delay > 0:
-                await asyncio.sleep(self.config.scan_delay)
-            data = await self._pages.get(spec)
-        except Exception as exc:
-            # ImageTransferError: "the WSD Scan Service must abort the job".
-            self.jobs.end(
-                job,
-                JobStateKnownValue.ABORTED,
-                JobStateReasonKnownValue.IMAGE_TRANSFER_ERROR,
-            )
-            self._observe()
-            raise ServerErrorInternalError() from exc
-        finally:
-            # No await between here and the lock: plain bookkeeping is safe.
+            async with job.render_lock:
+                # Ended while waiting for the lock: nothing to render.
+                _check_not_ended(job)
+                data = await self._render(job, spec)
+            _check_not_ended(job)  # canceled (or aborted) while rendering
+        except BaseException:
+            # Plain bookkeeping (no await): safe without the lock.
             job.in_flight -= 1
             job.last_activity = self._clock()
-        async with self._lock:
-            if job.state == JobStateKnownValue.CANCELED:
-                raise ClientErrorJobCancelled()
-            if job.state == JobStateKnownValue.ABORTED:
-                raise ClientErrorJobIdNotFound(detail=_job_id_detail(job.job_id))
-            job.scans_completed += 1
-            job.documents.append(request.document_description.document_name)
-            if (
-                not job.ended
-                and job.limit_reached()
-                and job.scans_completed >= job.images_reserved
-            ):
-                self.jobs.complete(job)
-            self._observe()
+            raise
         body = RetrieveImageResponse(scan_data=b"")
+        document_name = request.document_description.document_name
+
+        async def transfer_done() -> None:
+            async with self._lock:
+                job.in_flight -= 1
+                job.last_activity = self._clock()
+                if job.ended:  # Canceled (or Aborted by another page) meanwhile
+                    return
+                job.scans_completed += 1
+                job.documents.append(document_name)
+                # A job ends once its last image arrived: its end state (and
+                # JobEndStateEvent) is then final.
+                if job.in_flight == 0 and (job.exhausted or job.limit_reached()):
+                    self.jobs.complete(job)
+                self._observe()
 
         async def transfer_failed() -> None:
             async with self._lock:
+                job.in_flight -= 1
+                job.last_activity = self._clock()
                 self.jobs.abort_transfer(job)
+                self._observe()
 
         return AttachmentReply(
             body=body,
@@ -360,7 +368,24 @@ class VirtualScanner(ScannerServiceBase):
             content_type=spec.content_type,
             size=len(data),
             on_abort=transfer_failed,
+            on_complete=transfer_done,
         )
+
+    async def _render(self, job: Job, spec: PageSpec) -> bytes:
+        """The image for ``spec``; a failure aborts the job (ImageTransferError: "the
+        WSD Scan Service must abort the job") and answers ServerErrorInternalError."""
+        try:
+            if self.config.scan_delay > 0:
+                await asyncio.sleep(self.config.scan_delay)
+            return await self._pages.get(spec)
+        except Exception as exc:
+            self.jobs.end(
+                job,
+                JobStateKnownValue.ABORTED,
+                JobStateReasonKnownValue.IMAGE_TRANSFER_ERROR,
+            )
+            self._observe()
+            raise ServerErrorInternalError() from exc
 
     async def cancel_job(
         self, request: CancelJobRequest, context: RequestContext
@@ -416,6 +441,14 @@ class VirtualScanner(ScannerServiceBase):
                 reports.job_summary(job) for job in reversed(self.jobs.history)
             ]
         return GetJobHistoryResponse(job_history=JobHistory(job_summary=summaries))
+
+
+def _check_not_ended(job: Job) -> None:
+    """The fault for a RetrieveImage whose job ended while its image was produced."""
+    if job.state == JobStateKnownValue.CANCELED:
+        raise ClientErrorJobCancelled()
+    if job.ended:
+        raise ClientErrorJobIdNotFound(detail=_job_id_detail(job.job_id))
 
 
 def _same(given: bytes, expected: bytes) -> bool:
