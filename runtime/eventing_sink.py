@@ -30,7 +30,7 @@ from .contract import EventRoute
 from .envelope import parse_envelope
 from .errors import ProtocolError
 from .eventing_delivery import wait_ended
-from .server import Receive, Scope, Send, ServerLimits
+from .server import Receive, Scope, Send, ServerLimits, serve_lifespan
 from .xmlbind import bind
 
 log = logging.getLogger("wsdscan.eventing")
@@ -168,13 +168,8 @@ class EventSinkApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await serve_lifespan(receive, send)
+            return
         if scope["type"] != "http":
             return
         rest = scope["path"][len(self.prefix) + 1 :].strip("/")

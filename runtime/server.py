@@ -99,6 +99,17 @@ class ServerLimits:
             )
 
 
+async def serve_lifespan(receive: Receive, send: Send) -> None:
+    """Answer an ASGI lifespan scope: nothing to start or stop."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
 class RequestRejected(Exception):
     """Internal: answer with this fault (and HTTP status) instead of dispatching."""
 
@@ -142,7 +153,7 @@ class SoapApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+            await serve_lifespan(receive, send)
             return
         if scope["type"] != "http":
             return
@@ -213,16 +224,6 @@ class SoapApp:
             await _fault(send, ServerFault(), relates_to)
             return
         await self._reply(send, route, result, relates_to, receive)
-
-    @staticmethod
-    async def _lifespan(receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
 
     def _too_large(self) -> RequestRejected:
         return RequestRejected(
@@ -615,7 +616,7 @@ class PathRouter:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await SoapApp._lifespan(receive, send)
+            await serve_lifespan(receive, send)
             return
         path = scope.get("path", "")
         for prefix, app in self.apps:
