@@ -39,25 +39,7 @@ def _ssl_context() -> ssl.SSLContext:
     return _SSL_CONTEXT
 
 
-def sink_client(timeout: float) -> httpx.AsyncClient:
-    """A small client for one event sink. httpcore's pool scans every connection for
-    each request, so one pool for hundreds of sinks is quadratic: each sink gets its
-    own (cheap: the SSL context is shared)."""
-    limits = httpx.Limits(max_connections=2, max_keepalive_connections=1)
-    transport = httpx.AsyncHTTPTransport(
-        verify=_ssl_context(),
-        limits=limits,
-        socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
-    )
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(timeout), limits=limits, transport=transport
-    )
-
-
-def unlimited_client(timeout: float) -> httpx.AsyncClient:
-    """An httpx client with no connection-count limit: one slow peer must not hold a
-    pool slot another peer waits for."""
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=512)
+def _client(timeout: float, limits: httpx.Limits) -> httpx.AsyncClient:
     # TCP_NODELAY: a request goes out as two writes (headers, body); with Nagle's
     # algorithm the second waits for the peer's delayed ACK (~40 ms per message).
     transport = httpx.AsyncHTTPTransport(
@@ -67,6 +49,23 @@ def unlimited_client(timeout: float) -> httpx.AsyncClient:
     )
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout), limits=limits, transport=transport
+    )
+
+
+def sink_client(timeout: float) -> httpx.AsyncClient:
+    """A small client for one event sink. httpcore's pool scans every connection for
+    each request, so one pool for hundreds of sinks is quadratic: each sink gets its
+    own (cheap: the SSL context is shared)."""
+    return _client(
+        timeout, httpx.Limits(max_connections=2, max_keepalive_connections=1)
+    )
+
+
+def unlimited_client(timeout: float) -> httpx.AsyncClient:
+    """An httpx client with no connection-count limit: one slow peer must not hold a
+    pool slot another peer waits for."""
+    return _client(
+        timeout, httpx.Limits(max_connections=None, max_keepalive_connections=512)
     )
 
 
