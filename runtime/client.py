@@ -41,15 +41,86 @@ DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
 MAX_SOAP_RESPONSE: Final = 16 * 1024 * 1024
 
 
-def _raise_if_fault(envelope: Envelope) -> None:
+def raise_if_fault(envelope: Envelope) -> None:
+    """Raise the typed ``SoapFault`` an envelope carries (SOAP 1.2 or 1.1), if any."""
     body = envelope.body
     if body is not None and etree.QName(body).localname == "Fault":
         if etree.QName(body).namespace in (SOAP_ENV, SOAP11_ENV):
             raise fault_from_element(body)
 
 
+def soap_headers(user_agent: str = DEFAULT_USER_AGENT) -> dict[str, str]:
+    """HTTP headers of a SOAP request, as Windows sends them (device-quirks.md #12:
+    Panasonic KV-S1058Y needs User-Agent WSDAPI and no-cache; sane-airscan a4212da)."""
+    return {
+        "Content-Type": "application/soap+xml",
+        "User-Agent": user_agent,
+        "Cache-Control": "no-cache",
+        "Pragma": "no-cache",
+    }
+
+
+def check_url(url: str, name: str) -> None:
+    """Refuse a URL httpx would choke on below its own error types: an out-of-range
+    port reaches the socket layer and comes back as a bare ExceptionGroup
+    (OverflowError), which callers catching TransportError would not see."""
+    try:
+        port = httpx.URL(url).port
+    except httpx.InvalidURL as exc:
+        raise TransportError(f"{name}: invalid URL {url!r}: {exc}") from exc
+    if port is not None and not 0 < port < 65536:
+        raise TransportError(f"{name}: invalid URL {url!r}: port {port}")
+
+
+async def post_soap(
+    client: httpx.AsyncClient,
+    url: str,
+    data: bytes,
+    *,
+    name: str,
+    user_agent: str = DEFAULT_USER_AGENT,
+    max_reply: int = MAX_SOAP_RESPONSE,
+) -> tuple[int, bytes]:
+    """POST a SOAP message; returns the HTTP status and the reply body, read up to
+    ``max_reply`` bytes (ProtocolError beyond). Whatever goes wrong on the way is a
+    TransportError."""
+    check_url(url, name)
+    try:
+        async with client.stream(
+            "POST", url, content=data, headers=soap_headers(user_agent)
+        ) as response:
+            content = bytearray()
+            async for chunk in response.aiter_bytes():
+                content += chunk
+                if len(content) > max_reply:
+                    raise ProtocolError(f"{name}: reply from {url} too large")
+            return response.status_code, bytes(content)
+    except httpx.TimeoutException as exc:
+        raise TransportError(f"{name}: timed out talking to {url}") from exc
+    except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
+        raise TransportError(f"{name}: {url}: {exc!r}") from exc
+
+
+def read_soap_reply(status: int, content: bytes, *, name: str, url: str) -> Envelope:
+    """The envelope of a plain SOAP reply. A fault is raised as its typed
+    ``SoapFault`` whatever the HTTP status (device-quirks.md #7: faults with HTTP 200);
+    any other non-2xx answer is a TransportError, a body that is no envelope a
+    ProtocolError."""
+    try:
+        envelope = parse_envelope(content) if content else None
+    except ProtocolError:
+        envelope = None
+    if envelope is not None:
+        raise_if_fault(envelope)
+    if status >= 300:
+        raise TransportError(f"{name}: HTTP {status} from {url}", status=status)
+    if envelope is None:
+        raise ProtocolError(f"{name}: the reply from {url} is not a SOAP envelope")
+    return envelope
+
+
 def _bind_response(envelope: Envelope, route: Route[Any, ResponseT]) -> ResponseT:
-    _raise_if_fault(envelope)
+    raise_if_fault(envelope)
     if envelope.body is None:
         raise ProtocolError(f"{route.operation}: the response Body is empty")
     expected = route.response_type.__name__
@@ -230,20 +301,12 @@ class HttpTransport:
             to_element(request), action=route.action, to=self.url, reply_to=ANONYMOUS
         )
 
-    def _headers(self) -> dict[str, str]:
-        return {
-            "Content-Type": "application/soap+xml",
-            "User-Agent": self.user_agent,
-            "Cache-Control": "no-cache",
-            "Pragma": "no-cache",
-        }
-
     async def _send(self, route: Route[Any, Any], request: Any) -> httpx.Response:
         http_request = self._client.build_request(
             "POST",
             self.url,
             content=self._request_bytes(route, request),
-            headers=self._headers(),
+            headers=soap_headers(self.user_agent),
         )
         try:
             return await self._client.send(http_request, stream=True)
@@ -291,7 +354,7 @@ class HttpTransport:
         route: Route[Any, Any],
     ) -> None:
         if envelope is not None:
-            _raise_if_fault(envelope)
+            raise_if_fault(envelope)
         if response.status_code >= 300:
             raise TransportError(
                 f"{route.operation}: HTTP {response.status_code} without a SOAP fault",

@@ -12,20 +12,12 @@ from typing import Final
 import httpx
 from lxml import etree
 
-from .client import DEFAULT_USER_AGENT
-from .envelope import ANONYMOUS, Envelope, build_envelope, parse_envelope
-from .errors import ProtocolError, TransportError
-from .faults import fault_from_element
-from .namespaces import SOAP11_ENV, SOAP_ENV
+from .client import post_soap, read_soap_reply
+from .envelope import ANONYMOUS, Envelope, build_envelope
+from .errors import TransportError
 
+# Replies to Subscribe/Renew/GetStatus/Unsubscribe are small.
 MAX_REPLY: Final = 1024 * 1024
-
-SOAP_HEADERS: Final = {
-    "Content-Type": "application/soap+xml",
-    "User-Agent": DEFAULT_USER_AGENT,
-    "Cache-Control": "no-cache",
-    "Pragma": "no-cache",
-}
 
 
 _SSL_CONTEXT: ssl.SSLContext | None = None
@@ -69,31 +61,6 @@ def unlimited_client(timeout: float) -> httpx.AsyncClient:
     )
 
 
-def _check_url(url: str, name: str) -> None:
-    """Refuse a URL httpx would choke on below its own error types: an out-of-range
-    port reaches the socket layer and comes back as a bare ExceptionGroup
-    (OverflowError), which callers catching TransportError would not see."""
-    try:
-        port = httpx.URL(url).port
-    except httpx.InvalidURL as exc:
-        raise TransportError(f"{name}: invalid URL {url!r}: {exc}") from exc
-    if port is not None and not 0 < port < 65536:
-        raise TransportError(f"{name}: invalid URL {url!r}: port {port}")
-
-
-async def _post(
-    client: httpx.AsyncClient, url: str, data: bytes, name: str
-) -> httpx.Response:
-    """POST ``data``; whatever goes wrong on the way is a TransportError."""
-    _check_url(url, name)
-    try:
-        return await client.post(url, content=data, headers=SOAP_HEADERS)
-    except httpx.TimeoutException as exc:
-        raise TransportError(f"{name}: timed out talking to {url}") from exc
-    except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
-        raise TransportError(f"{name}: {url}: {exc!r}") from exc
-
-
 async def request(
     client: httpx.AsyncClient,
     url: str,
@@ -108,25 +75,8 @@ async def request(
         body, action=action, to=url, reply_to=ANONYMOUS, extra_headers=headers
     )
     name = action.rpartition("/")[2]
-    response = await _post(client, url, data, name)
-    if len(response.content) > MAX_REPLY:
-        raise ProtocolError(f"{name}: reply too large")
-    try:
-        envelope = parse_envelope(response.content) if response.content else None
-    except ProtocolError:
-        envelope = None
-    if envelope is not None and envelope.body is not None:
-        tag = etree.QName(envelope.body)
-        if tag.localname == "Fault" and tag.namespace in (SOAP_ENV, SOAP11_ENV):
-            raise fault_from_element(envelope.body)
-    if response.status_code >= 300:
-        raise TransportError(
-            f"{name}: HTTP {response.status_code} from {url}",
-            status=response.status_code,
-        )
-    if envelope is None:
-        raise ProtocolError(f"{name}: the reply is not a SOAP envelope")
-    return envelope
+    status, content = await post_soap(client, url, data, name=name, max_reply=MAX_REPLY)
+    return read_soap_reply(status, content, name=name, url=url)
 
 
 def one_way(
@@ -142,8 +92,8 @@ def one_way(
 
 async def post_one_way(client: httpx.AsyncClient, url: str, data: bytes) -> None:
     """POST a one-way message; any HTTP status but 2xx is a failure (TransportError)."""
-    response = await _post(client, url, data, "one-way message")
-    if not 200 <= response.status_code < 300:
-        raise TransportError(
-            f"{url}: HTTP {response.status_code}", status=response.status_code
-        )
+    status, _ = await post_soap(
+        client, url, data, name="one-way message", max_reply=MAX_REPLY
+    )
+    if not 200 <= status < 300:
+        raise TransportError(f"{url}: HTTP {status}", status=status)
