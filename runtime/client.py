@@ -136,9 +136,9 @@ def _bind_response(envelope: Envelope, route: Route[Any, ResponseT]) -> Response
 def _translated(
     operation: str, url: str, *, attachment: bool = False
 ) -> Iterator[None]:
-    """httpx errors while reading a response, as the runtime's typed errors: a failed
-    exchange (TransportError) before the attachment, a TruncatedAttachmentError in it.
-    """
+    """httpx errors while sending a request or reading its response, as the runtime's
+    typed errors: a failed exchange (TransportError, "timed out" for a timeout) before
+    the attachment, a TruncatedAttachmentError in it."""
     try:
         yield
     except httpx.HTTPError as exc:
@@ -147,9 +147,9 @@ def _translated(
                 f"{operation}: attachment transfer failed: {exc!r}"
             ) from exc
         if isinstance(exc, httpx.TimeoutException):
-            raise TransportError(f"{operation}: timed out reading {url}") from exc
+            raise TransportError(f"{operation}: timed out talking to {url}") from exc
         raise TransportError(
-            f"{operation}: reading the response from {url} failed: {exc!r}"
+            f"{operation}: the exchange with {url} failed: {exc!r}"
         ) from exc
 
 
@@ -186,6 +186,8 @@ class HttpAttachmentResponse:
         chunks: AsyncIterator[bytes],
         response: httpx.Response,
         reader: mtom.MultipartReader,
+        *,
+        operation: str = "attachment",
     ) -> None:
         self._body = body
         self._content_type = content_type
@@ -193,6 +195,7 @@ class HttpAttachmentResponse:
         self._response = response
         self._reader = reader
         self._consumed = False
+        self._operation = operation
 
     @property
     def body(self) -> Any:
@@ -208,17 +211,15 @@ class HttpAttachmentResponse:
         if self._consumed:
             raise RuntimeError("the attachment stream was already consumed")
         self._consumed = True
+        url = str(self._response.url)
         try:
-            async for chunk in self._chunks:
-                yield chunk
-            # Complete only with the closing boundary: drain any parts after this one.
-            while (part := await self._reader.next_part()) is not None:
-                async for _ in part.body:
-                    pass
-        except httpx.HTTPError as exc:
-            raise TruncatedAttachmentError(
-                f"attachment transfer failed: {exc}"
-            ) from exc
+            with _translated(self._operation, url, attachment=True):
+                async for chunk in self._chunks:
+                    yield chunk
+                # Complete only with the closing boundary: drain any later parts.
+                while (part := await self._reader.next_part()) is not None:
+                    async for _ in part.body:
+                        pass
         finally:
             await self.aclose()
 
@@ -234,17 +235,9 @@ class HttpAttachmentResponse:
         so far after each chunk. Returns the byte count."""
         target = Path(path)
         fd, temporary = _create_temporary(target)
-        size = 0
         try:
-            # aclosing: if writing or ``progress`` raises, the HTTP response is closed
-            # now, not whenever the abandoned generator is collected.
             with os.fdopen(fd, "wb") as handle:
-                async with contextlib.aclosing(self.aiter_bytes()) as chunks:
-                    async for chunk in chunks:
-                        handle.write(chunk)
-                        size += len(chunk)
-                        if progress is not None:
-                            progress(size)
+                size = await self.save_to(handle, progress)
             os.replace(temporary, target)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
@@ -259,7 +252,8 @@ class HttpAttachmentResponse:
         chunk by chunk. On a truncated body the stream holds a prefix and
         TruncatedAttachmentError is raised. Returns the byte count."""
         size = 0
-        # aclosing: a failing write or ``progress`` closes the HTTP response at once.
+        # aclosing: if writing or ``progress`` raises, the HTTP response is closed now,
+        # not whenever the abandoned generator is collected.
         async with contextlib.aclosing(self.aiter_bytes()) as chunks:
             async for chunk in chunks:
                 written = stream.write(chunk)
@@ -302,34 +296,28 @@ class HttpTransport:
         )
 
     async def _send(self, route: Route[Any, Any], request: Any) -> httpx.Response:
+        check_url(self.url, route.operation)
         http_request = self._client.build_request(
             "POST",
             self.url,
             content=self._request_bytes(route, request),
             headers=soap_headers(self.user_agent),
         )
-        try:
+        with _translated(route.operation, self.url):
             return await self._client.send(http_request, stream=True)
-        except httpx.TimeoutException as exc:
-            raise TransportError(
-                f"{route.operation}: timed out talking to {self.url}"
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise TransportError(f"{route.operation}: {self.url}: {exc}") from exc
 
     async def _read_plain(
         self, response: httpx.Response, route: Route[Any, Any]
     ) -> bytes:
         data = bytearray()
         try:
-            async for chunk in response.aiter_bytes():
-                data += chunk
-                if len(data) > MAX_SOAP_RESPONSE:
-                    raise ProtocolError(f"{route.operation}: SOAP response too large")
-        except httpx.HTTPError as exc:
-            raise TransportError(
-                f"{route.operation}: reading the response failed: {exc}"
-            ) from exc
+            with _translated(route.operation, self.url):
+                async for chunk in response.aiter_bytes():
+                    data += chunk
+                    if len(data) > MAX_SOAP_RESPONSE:
+                        raise ProtocolError(
+                            f"{route.operation}: SOAP response too large"
+                        )
         finally:
             await response.aclose()
         return bytes(data)
@@ -415,7 +403,14 @@ class HttpTransport:
         except BaseException:
             await response.aclose()
             raise
-        return HttpAttachmentResponse(body, part.content_type, chunks, response, reader)
+        return HttpAttachmentResponse(
+            body,
+            part.content_type,
+            chunks,
+            response,
+            reader,
+            operation=route.operation,
+        )
 
     async def aclose(self) -> None:
         if self._owns_client:

@@ -30,7 +30,17 @@ from .contract import EventRoute
 from .envelope import parse_envelope
 from .errors import ProtocolError
 from .eventing_delivery import wait_ended
-from .server import Receive, Scope, Send, ServerLimits, serve_lifespan
+from .faults import SoapFault
+from .server import (
+    BodyRefused,
+    Receive,
+    Scope,
+    Send,
+    ServerLimits,
+    read_body,
+    request_headers,
+    serve_lifespan,
+)
 from .xmlbind import bind
 
 log = logging.getLogger("wsdscan.eventing")
@@ -108,14 +118,6 @@ class _Target:
             await wait_ended(self.task)
 
 
-class _Refused(Exception):
-    """Internal: answer the request with this HTTP status and close the connection."""
-
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status
-
-
 class EventSinkApp:
     """ASGI app for notifications under ``prefix``; :meth:`register` adds a target.
 
@@ -185,8 +187,10 @@ class EventSinkApp:
             await _status(send, 405)
             return
         try:
-            body = await self._body(scope, receive)
-        except _Refused as refused:
+            body = await read_body(request_headers(scope), receive, self.limits)
+        except BodyRefused as refused:
+            if refused.status == 408:
+                log.info("notification body not received within the read timeout")
             # The rest of the body was not read: the connection cannot be reused.
             await _status(send, refused.status, close=True)
             return
@@ -201,7 +205,7 @@ class EventSinkApp:
             return
         try:
             call = self._dispatch(body, target)
-        except (ProtocolError, wire.EventingFault) as exc:
+        except (ProtocolError, SoapFault) as exc:
             log.warning("unreadable notification: %s", exc)
             await _status(send, 400)
             return
@@ -211,32 +215,6 @@ class EventSinkApp:
         target.received += 1
         target.submit(call)
         await _status(send, 202)
-
-    async def _body(self, scope: Scope, receive: Receive) -> bytes | None:
-        """The request body (None if the peer disconnected); a peer that declares or
-        sends more than ``max_body``, or stalls, is refused (413, 408)."""
-        limit = self.limits.max_body
-        for name, value in scope.get("headers", ()):
-            if name.lower() == b"content-length" and value.strip().isdigit():
-                if int(value) > limit:
-                    raise _Refused(413)
-        body = bytearray()
-        try:
-            # From the end of the headers (uvicorn calls the app then): without it a
-            # peer that sends part of a body holds its socket and this task forever.
-            async with asyncio.timeout(self.limits.read_timeout):
-                while True:
-                    message = await receive()
-                    if message["type"] == "http.disconnect":
-                        return None
-                    body += message.get("body", b"")
-                    if len(body) > limit:
-                        raise _Refused(413)
-                    if not message.get("more_body"):
-                        return bytes(body)
-        except TimeoutError:
-            log.info("notification body not received within the read timeout")
-            raise _Refused(408) from None
 
     def _dispatch(
         self, data: bytes, target: _Target

@@ -1,10 +1,10 @@
 """MTOM (XOP in multipart/related): stream it out on the server, stream it in on the client.
 
-Writing: :func:`mtom_stream` yields the multipart body chunk by chunk from any
-attachment source (bytes or another bytes-like buffer, a file path as ``Path``, ``str``
-or ``os.PathLike``, a sync or async iterator of bytes); :func:`mtom_length` gives the
-Content-Length when the attachment size is known. :func:`open_mtom_stream` opens the
-source before anything is sent, so a missing file can still be answered with a fault.
+Writing: :func:`open_mtom_stream` opens the attachment source (bytes or another
+bytes-like buffer, a file path as ``Path``, ``str`` or ``os.PathLike``, a sync or async
+iterator of bytes) before anything is sent, so a missing file can still be answered
+with a fault, then yields the multipart body chunk by chunk; :func:`mtom_length` gives
+the Content-Length when the attachment size is known.
 
 Reading: :class:`MultipartReader` parses a multipart body incrementally from an async
 iterator of chunks; a part's body is itself an async iterator, so an image never has to
@@ -85,8 +85,9 @@ def parse_content_type(value: str) -> tuple[str, dict[str, str]]:
 
 def content_id(value: str) -> str:
     """Normalize a Content-ID header (or a ``start`` parameter) for matching: angle
-    brackets stripped. Not URL-decoded: a Content-ID is not a URL, and ``%`` is a
-    legal character in it."""
+    brackets stripped. Not URL-decoded (a Content-ID is not a URL, and ``%`` is a legal
+    character in it), unless given a ``cid:`` URL, which is read as an href
+    (:func:`cid_href`: URL-decoded)."""
     value = value.strip()
     if value.lower().startswith("cid:"):  # lenient: a cid: URL where an id belongs
         return cid_href(value)
@@ -237,11 +238,14 @@ async def mtom_stream(
     content: AttachmentSource,
     attachment_type: str,
 ) -> AsyncGenerator[bytes, None]:
-    """The whole multipart/related body, streamed."""
-    yield frame.head(soap_xml, attachment_type)
-    async for chunk in iter_source(content):
-        yield chunk
-    yield frame.tail()
+    """The whole multipart/related body, streamed; the source is opened on the first
+    iteration (:func:`open_mtom_stream` opens it at once)."""
+    chunks = await open_mtom_stream(frame, soap_xml, content, attachment_type)
+    try:
+        async for chunk in chunks:
+            yield chunk
+    finally:
+        await chunks.aclose()
 
 
 async def open_mtom_stream(
@@ -250,10 +254,10 @@ async def open_mtom_stream(
     content: AttachmentSource,
     attachment_type: str,
 ) -> AsyncGenerator[bytes, None]:
-    """Like :func:`mtom_stream`, but the source is opened and its first chunk read
-    before this returns: a missing file, an unsupported source or an iterator that
-    fails at once raises here, while the server can still answer with a fault instead
-    of a truncated 200."""
+    """The whole multipart/related body, streamed. The source is opened and its first
+    chunk read before this returns: a missing file, an unsupported source or an
+    iterator that fails at once raises here, while the server can still answer with a
+    fault instead of a truncated 200."""
     source = iter_source(content)
     try:
         first = await anext(source, None)

@@ -3,7 +3,8 @@
 The service is an instance of a generated server base class (``ScannerServiceBase``
 subclass): its ``routes`` map request Actions to methods. Dispatch is by ``wsa:Action``,
 falling back to the Body element's name when a client sends no Action. Every failure is
-answered with a SOAP 1.2 fault (HTTP 400 for Sender, 500 for Receiver) whose text never
+answered with a SOAP 1.2 fault (HTTP 400 for Sender, 500 for Receiver; 413/408 for an
+oversized or late body) whose text never
 includes a traceback; the server keeps serving.
 """
 
@@ -125,9 +126,51 @@ class RequestRejected(Exception):
         self.fault = fault
         self.relates_to = relates_to
         self.status = status
-        """HTTP status instead of the fault's own (413, 415, 408)."""
+        """HTTP status instead of the fault's own (413, 408)."""
         self.close = close
         """Close the connection after the answer (the request was not read whole)."""
+
+
+class BodyRefused(Exception):
+    """A request body refused by :func:`read_body`: the HTTP ``status`` to answer
+    (413 too large, 408 too late) and why. The rest of the body was not read, so the
+    connection cannot be reused."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+async def read_body(
+    headers: Mapping[str, str], receive: Receive, limits: ServerLimits
+) -> bytes | None:
+    """A request's body, or None if the client disconnected first. A declared
+    Content-Length over ``limits.max_body`` is refused before anything is read, a body
+    growing beyond it as soon as it does (BodyRefused 413); a body not received within
+    ``limits.read_timeout`` of the headers is refused too (BodyRefused 408): without
+    the deadline a client sending part of a body would hold its socket and task
+    forever."""
+    too_large = BodyRefused(413, f"request body over {limits.max_body} bytes")
+    declared = headers.get("content-length", "").strip()
+    if declared.isdigit() and int(declared) > limits.max_body:
+        raise too_large
+    body = bytearray()
+    try:
+        async with asyncio.timeout(limits.read_timeout):
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return None
+                body += message.get("body", b"")
+                if len(body) > limits.max_body:
+                    raise too_large
+                if not message.get("more_body"):
+                    return bytes(body)
+    except TimeoutError:
+        raise BodyRefused(
+            408, f"request body not received within {limits.read_timeout:g} s"
+        ) from None
 
 
 class SoapApp:
@@ -170,18 +213,26 @@ class SoapApp:
             return
         relates_to = None
         try:
-            headers = _headers(scope)
+            headers = request_headers(scope)
             media, params = mtom.parse_content_type(headers.get("content-type", ""))
             if media not in _ACCEPTED_MEDIA:
                 raise RequestRejected(
                     InvalidArgs(f"unsupported Content-Type {media or '(none)'}"),
                     close=True,
                 )
-            self._check_length(headers)
-            data = await self._body_in_time(receive)
-            if media == "multipart/related":
-                data = await _multipart_soap(data, params, self.limits)
-            envelope = _parse(data, self.limits.max_depth)
+            try:
+                data = await read_body(headers, receive, self.limits)
+            except BodyRefused as refused:
+                raise RequestRejected(
+                    InvalidArgs(refused.message), status=refused.status, close=True
+                ) from None
+            if data is None:
+                raise RequestRejected(InvalidArgs("client disconnected"), close=True)
+            envelope = (
+                await _multipart_envelope(data, params, self.limits)
+                if media == "multipart/related"
+                else _parse(data, self.limits.max_depth)
+            )
             relates_to = envelope.addressing.message_id
             context = RequestContext(
                 action=envelope.addressing.action or "",
@@ -224,44 +275,6 @@ class SoapApp:
             await _fault(send, ServerFault(), relates_to)
             return
         await self._reply(send, route, result, relates_to, receive)
-
-    def _too_large(self) -> RequestRejected:
-        return RequestRejected(
-            InvalidArgs(f"request body over {self.limits.max_body} bytes"),
-            status=413,
-            close=True,
-        )
-
-    def _check_length(self, headers: Mapping[str, str]) -> None:
-        """Refuse a declared Content-Length over the limit before reading anything."""
-        declared = headers.get("content-length", "").strip()
-        if declared.isdigit() and int(declared) > self.limits.max_body:
-            raise self._too_large()
-
-    async def _body_in_time(self, receive: Receive) -> bytes:
-        try:
-            async with asyncio.timeout(self.limits.read_timeout):
-                return await self._body(receive)
-        except TimeoutError:
-            raise RequestRejected(
-                InvalidArgs(
-                    f"request body not received within {self.limits.read_timeout:g} s"
-                ),
-                status=408,
-                close=True,
-            ) from None
-
-    async def _body(self, receive: Receive) -> bytes:
-        chunks = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise RequestRejected(InvalidArgs("client disconnected"), close=True)
-            chunks += message.get("body", b"")
-            if len(chunks) > self.limits.max_body:
-                raise self._too_large()
-            if not message.get("more_body"):
-                return bytes(chunks)
 
     def _route(self, envelope: Envelope) -> Route[Any, Any]:
         action = envelope.addressing.action
@@ -463,7 +476,8 @@ async def _disconnect(receive: Receive) -> None:
         pass
 
 
-def _headers(scope: Scope) -> dict[str, str]:
+def request_headers(scope: Scope) -> dict[str, str]:
+    """An ASGI request's headers, names lower-cased (the last of repeated ones)."""
     return {
         name.decode("latin-1").lower(): value.decode("latin-1")
         for name, value in scope["headers"]
@@ -474,11 +488,11 @@ async def _once(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
-async def _multipart_soap(
+async def _multipart_envelope(
     data: bytes, params: Mapping[str, str], limits: ServerLimits
-) -> bytes:
-    """The SOAP envelope of a multipart/related (MTOM/XOP) request, with every
-    ``xop:Include`` replaced by the base64 of the part it names. No WS-Scan request
+) -> Envelope:
+    """The SOAP envelope of a multipart/related (MTOM/XOP) request, every
+    ``xop:Include`` in its body replaced (in place) by the base64 of the part it names. No WS-Scan request
     carries an attachment, but a client may still send MTOM; a bad boundary, a missing
     root part or an Include naming a missing part is refused."""
     boundary = params.get("boundary", "")
@@ -510,12 +524,12 @@ async def _multipart_soap(
         raise RequestRejected(
             InvalidArgs(f"MTOM request without its root part {wanted}")
         )
-    if not parts and b"Include" not in root:
-        return root
-    tree = _parse(root, limits.max_depth)
-    if tree.body is None:
-        return root
-    for include in list(tree.body.iter(mtom.XOP_INCLUDE)):
+    envelope = _parse(root, limits.max_depth)
+    if envelope.body is None:
+        return envelope
+    soap_body = envelope.body.getparent()
+    assert soap_body is not None  # read_envelope took it from the Body element
+    for include in list(soap_body.iter(mtom.XOP_INCLUDE)):
         href = mtom.cid_href(include.get("href", ""))
         if href not in parts:
             raise RequestRejected(
@@ -527,7 +541,11 @@ async def _multipart_soap(
         if parent is not None:
             parent.remove(include)
             parent.text = base64.b64encode(parts[href]).decode("ascii")
-    return etree.tostring(tree.body.getroottree(), encoding="UTF-8")
+    if envelope.body.getparent() is None:
+        # The Body's element was itself an Include: now text, the next one counts.
+        elements = [child for child in soap_body if isinstance(child.tag, str)]
+        envelope.body = elements[0] if elements else None
+    return envelope
 
 
 def _parse(data: bytes, max_depth: int = MAX_DEPTH) -> Envelope:
