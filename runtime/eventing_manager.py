@@ -24,7 +24,6 @@ import heapq
 import logging
 import secrets
 import time
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -34,7 +33,7 @@ from lxml import etree
 
 from . import eventing_wire as wire
 from .contract import EventRoute, RequestContext
-from .envelope import Envelope
+from .envelope import Envelope, new_message_id
 from .eventing_delivery import DeliveryPolicy, Outbox
 from .eventing_transport import one_way, post_one_way, unlimited_client
 from .faults import DestinationUnreachable
@@ -116,6 +115,13 @@ def _destination_responses(
         token = etree.SubElement(response, wire.wscn("DestinationToken"))
         token.text = destination.token
     return holder
+
+
+def _expires_reply(name: str, seconds: float, action: str) -> SoapReply:
+    """A ``wse:<name>`` reply holding just ``wse:Expires`` (Renew, GetStatus)."""
+    response = etree.Element(wire.wse(name), nsmap={"wse": WSE})
+    response.append(wire.expires_element(wire.wse("Expires"), seconds))
+    return SoapReply(response, action)
 
 
 class SubscriptionManager:
@@ -316,7 +322,7 @@ class SubscriptionManager:
         granted = self._granted(body.find(wire.wse("Expires")))
         actions = wire.parse_filter(body.find(wire.wse("Filter")), self.routes)
         names = _read_destinations(body, self.max_destinations)
-        identifier = f"urn:uuid:{uuid.uuid4()}"
+        identifier = new_message_id()
         destinations = [
             RegisteredDestination(identifier, name, client_context, _new_token())
             for name, client_context in names
@@ -369,18 +375,14 @@ class SubscriptionManager:
         )
         subscription.expires_at = self._clock() + granted
         self._schedule(subscription)
-        response = etree.Element(wire.wse("RenewResponse"), nsmap={"wse": WSE})
-        response.append(wire.expires_element(wire.wse("Expires"), granted))
-        return SoapReply(response, wire.RENEW_RESPONSE)
+        return _expires_reply("RenewResponse", granted, wire.RENEW_RESPONSE)
 
     async def _get_status(
         self, envelope: Envelope, context: RequestContext
     ) -> SoapReply:
         subscription = self._lookup(envelope)
         left = max(0.0, subscription.expires_at - self._clock())
-        response = etree.Element(wire.wse("GetStatusResponse"), nsmap={"wse": WSE})
-        response.append(wire.expires_element(wire.wse("Expires"), left))
-        return SoapReply(response, wire.GET_STATUS_RESPONSE)
+        return _expires_reply("GetStatusResponse", left, wire.GET_STATUS_RESPONSE)
 
     async def _unsubscribe(
         self, envelope: Envelope, context: RequestContext
@@ -395,22 +397,29 @@ class SubscriptionManager:
     def _offer(
         self, subscription: ServerSubscription, action: str, body: etree._Element
     ) -> bool:
+        """Queue ``body`` for one subscription; ``body`` is moved into the message,
+        so pass each subscription its own element."""
         notify = subscription.notify_to
-        data = one_way(
-            notify.address, action, copy.deepcopy(body), headers=notify.headers()
-        )
+        data = one_way(notify.address, action, body, headers=notify.headers())
         return subscription.outbox.offer(data)
 
     def publish_nowait(self, route: EventRoute[Any], body: Any) -> int:
         """Queue ``body`` for every subscription whose filter selects the event;
         returns how many. Never waits for a sink."""
         self._prune()
+        wanting = [s for s in self._subscriptions.values() if route.action in s.actions]
+        if not wanting:
+            return 0
         element = to_element(body)
-        count = 0
-        for subscription in list(self._subscriptions.values()):
-            if route.action in subscription.actions:
-                count += self._offer(subscription, route.action, element)
-        return count
+        last = len(wanting) - 1
+        return sum(
+            self._offer(
+                subscription,
+                route.action,
+                element if index == last else copy.deepcopy(element),
+            )
+            for index, subscription in enumerate(wanting)
+        )
 
     async def publish(self, route: EventRoute[Any], body: Any) -> None:
         """``EventPublisher``: queue the event for its subscribers (no waiting)."""

@@ -34,7 +34,6 @@ import socket
 import time
 import uuid
 from collections.abc import (
-    AsyncIterator,
     Awaitable,
     Callable,
     Iterable,
@@ -56,7 +55,7 @@ from .eventing_sink import EventSinkApp, Generations
 from .eventing_transport import request, unlimited_client
 from .faults import SoapFault
 from .namespaces import WSA, WSCN
-from .serve import RunningServer, bind_socket, make_server
+from .serve import RunningServer, running
 from .xmlbind import WSE
 
 log = logging.getLogger("wsdscan.eventing")
@@ -275,12 +274,16 @@ class Subscription:
         self._closed = True
         self._wake.set()
         self.active = False
+        await self._send_unsubscribe(self.manager)
+
+    async def _send_unsubscribe(self, manager: wire.EndpointReference) -> None:
+        """Send Unsubscribe for the subscription ``manager`` refers to."""
         await request(
             self._client,
-            self.manager.address,
+            manager.address,
             wire.UNSUBSCRIBE,
             etree.Element(wire.wse("Unsubscribe"), nsmap={"wse": WSE}),
-            headers=self.manager.headers(),
+            headers=manager.headers(),
         )
 
     # --- keeping it alive -------------------------------------------------------
@@ -347,14 +350,7 @@ class Subscription:
         (its messages are dropped by the sink anyway)."""
         try:
             await asyncio.wait_for(
-                request(
-                    self._client,
-                    manager.address,
-                    wire.UNSUBSCRIBE,
-                    etree.Element(wire.wse("Unsubscribe"), nsmap={"wse": WSE}),
-                    headers=manager.headers(),
-                ),
-                STALE_UNSUBSCRIBE_TIMEOUT,
+                self._send_unsubscribe(manager), STALE_UNSUBSCRIBE_TIMEOUT
             )
         except Exception as exc:  # best effort, whatever went wrong
             log.info("Unsubscribe of the replaced subscription failed: %r", exc)
@@ -509,27 +505,10 @@ class EventReceiver:
             await self._client.aclose()
 
 
-@contextlib.asynccontextmanager
-async def running_sink(
+def running_sink(
     app: EventSinkApp, host: str, port: int
-) -> AsyncIterator[RunningServer]:
-    """``serve.running`` with a long accept backlog (TCP_NODELAY comes with
-    :func:`bind_socket`)."""
-    sock = bind_socket(host, port)
-    # A scanner with many subscribers connects to all of them at once; with many
-    # sinks here a short accept backlog drops SYNs (1 s, 3 s, ... retransmits).
-    sock.listen(SINK_BACKLOG)
-    server = make_server(app)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
-        yield RunningServer(host, sock.getsockname()[1], server, task)
-    finally:
-        server.should_exit = True
-        try:
-            await wait_ended(task, cancel=False)
-        finally:
-            sock.close()
+) -> contextlib.AbstractAsyncContextManager[RunningServer]:
+    """``serve.running`` with a long accept backlog: a scanner with many subscribers
+    connects to all of them at once, and with many sinks here a short backlog drops
+    SYNs (1 s, 3 s, ... retransmits)."""
+    return running(app, host, port, backlog=SINK_BACKLOG)

@@ -183,7 +183,9 @@ class RunningServer:
         return f"http://{host}:{self.port}{path}"
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
+def bind_socket(host: str, port: int, backlog: int = 128) -> socket.socket:
+    """A listening TCP socket on ``host``:``port`` with an accept queue of
+    ``backlog`` connections."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto=IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say
     # they are TCP, and accepted sockets inherit the listener's proto. Without it a
@@ -192,7 +194,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    sock.listen(128)
+    sock.listen(backlog)
     sock.setblocking(False)
     return sock
 
@@ -235,10 +237,16 @@ def make_server(
 
 @contextlib.asynccontextmanager
 async def running(
-    app: Any, host: str = "127.0.0.1", port: int = 0, **options: Any
+    app: Any,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    backlog: int = 128,
+    **options: Any,
 ) -> AsyncIterator[RunningServer]:
-    """Serve ``app`` in this event loop for the duration of the ``async with``."""
-    sock = bind_socket(host, port)
+    """Serve ``app`` in this event loop for the duration of the ``async with``;
+    ``backlog`` is the listening socket's accept queue (see :func:`bind_socket`)."""
+    sock = bind_socket(host, port, backlog)
     server = make_server(app, **options)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:

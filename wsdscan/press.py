@@ -23,6 +23,7 @@ import argparse
 from dataclasses import dataclass
 from typing import Any, Final
 
+import httpx
 from lxml import etree
 
 from wsdscan.generated import EVENT_ROUTES
@@ -31,7 +32,7 @@ from wsdscan.runtime.contract import RequestContext
 from wsdscan.runtime.envelope import Envelope
 from wsdscan.runtime.errors import ProtocolError
 from wsdscan.runtime.eventing import SubscriptionManager
-from wsdscan.runtime.eventing_transport import request, unlimited_client
+from wsdscan.runtime.eventing_transport import request
 from wsdscan.runtime.faults import InvalidArgs
 from wsdscan.runtime.server import RawHandler, SoapReply
 from wsdscan.virtual import VirtualScanner
@@ -82,8 +83,7 @@ async def press(
 ) -> str:
     """Press the virtual scanner's button for ``destination`` (returns the
     ScanIdentifier it announced), or set/clear its simulated jam. Faults raise."""
-    timeout = DEFAULT_TIMEOUT.read or 30.0
-    async with unlimited_client(timeout) as client:
+    async with httpx.AsyncClient(timeout=DEFAULT_TIMEOUT) as client:
         envelope = await request(client, url, PRESS_ACTION, _body(destination, jammed))
     reply = envelope.body
     if reply is None or reply.tag != _v("PressScanButtonResponse"):

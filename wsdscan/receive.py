@@ -113,7 +113,6 @@ class ScanToPC(ScannerServiceEventSink):
         self.subscription: Subscription | None = None
         self.jobs: deque[ReceivedJob] = deque(maxlen=KEPT_JOBS)
         """The last :data:`KEPT_JOBS` finished jobs, oldest first."""
-        self.job_done = asyncio.Condition()
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -154,9 +153,7 @@ class ScanToPC(ScannerServiceEventSink):
             except Exception:
                 log.exception("scan %s failed", scan_identifier)
                 return
-        async with self.job_done:
-            self.jobs.append(received)
-            self.job_done.notify_all()
+        self.jobs.append(received)
 
     async def _run_job(self, scan_identifier: str) -> ReceivedJob:
         subscription = self.subscription

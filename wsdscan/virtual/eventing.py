@@ -87,8 +87,6 @@ class ScannerEventing:
         self._summary: tuple[str, str] | None = None
         self._conditions: dict[int, DeviceCondition] = {}
         self._pending: dict[str, _Pending] = {}
-        self.last_scan_identifier: str | None = None
-        """The ScanIdentifier of the last button press."""
 
     # --- state changes ----------------------------------------------------------
 
@@ -204,10 +202,10 @@ class ScannerEventing:
         """Display names the panel offers (registered by live subscriptions)."""
         return sorted({d.display_name for d in self.manager.destinations()})
 
-    def press(self, display_name: str) -> RegisteredDestination:
+    def press(self, display_name: str) -> str:
         """The user picked ``display_name`` and pressed Start: ScanAvailableEvent to
-        the most recent subscriber that registered that name. Returns the destination
-        (its ScanIdentifier is :attr:`last_scan_identifier`)."""
+        the most recent subscriber that registered that name. Returns the
+        ScanIdentifier the event announced."""
         now = self._clock()
         self._pending = {k: v for k, v in self._pending.items() if v.expires_at > now}
         for destination in reversed(self.manager.destinations()):
@@ -224,8 +222,7 @@ class ScannerEventing:
                 self._pending[scan_identifier] = _Pending(
                     destination, now + SCAN_IDENTIFIER_LIFETIME
                 )
-                self.last_scan_identifier = scan_identifier
-                return destination
+                return scan_identifier
         raise UnknownDestination(
             f"no scan destination named {display_name!r} "
             f"(registered: {', '.join(self.destinations()) or 'none'})"

@@ -149,11 +149,21 @@ def render_page(spec: PageSpec) -> Image.Image:
     return gray.convert("1", dither=Image.Dither.NONE)
 
 
-def encode_image(image: Image.Image, fmt: str, *, jpeg_quality: int = 85) -> bytes:
-    """``image`` as PNG (``png``) or JPEG (``jfif``; 1-bit images become 8-bit gray)."""
+def encode_image(
+    image: Image.Image,
+    fmt: str,
+    *,
+    jpeg_quality: int = 85,
+    png_compress_level: int | None = None,
+) -> bytes:
+    """``image`` as PNG (``png``; at ``png_compress_level`` 0-9 when given, else
+    Pillow's default) or JPEG (``jfif``; 1-bit images become 8-bit gray)."""
     buffer = io.BytesIO()
     if fmt == "png":
-        image.save(buffer, format="PNG")
+        if png_compress_level is None:
+            image.save(buffer, format="PNG")
+        else:
+            image.save(buffer, format="PNG", compress_level=png_compress_level)
     elif fmt == "jfif":
         if image.mode == "1":
             image = image.convert("L")

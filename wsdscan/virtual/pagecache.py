@@ -10,19 +10,19 @@ once (``image_cache``), and a client can check what it received against
 from __future__ import annotations
 
 import asyncio
-import io
 from collections import OrderedDict
 
-from .images import PageSpec, make_image, render_page
+from .images import PageSpec, encode_image, render_page
 
 
 def produce_image(spec: PageSpec, png_compress_level: int | None = None) -> bytes:
     """The encoded image for ``spec``; PNG at ``png_compress_level`` (0-9) when given."""
-    if spec.format != "png" or png_compress_level is None:
-        return make_image(spec)
-    buffer = io.BytesIO()
-    render_page(spec).save(buffer, format="PNG", compress_level=png_compress_level)
-    return buffer.getvalue()
+    return encode_image(
+        render_page(spec),
+        spec.format,
+        jpeg_quality=spec.jpeg_quality,
+        png_compress_level=png_compress_level,
+    )
 
 
 class PageCache:

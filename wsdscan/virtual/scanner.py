@@ -72,16 +72,17 @@ from .pagecache import PageCache
 from .ticket import image_information, resolve_ticket
 
 
-def requested_name(name: QName) -> str | None:
+def requested_name(name: QName | str) -> str | None:
     """The local name of a RequestedElements Name in the scan namespace.
 
     ``{ns}Local`` must be in the scan namespace (any accepted spelling); text that
-    did not resolve to a namespace (``Local`` or ``prefix:Local``) is taken leniently.
+    did not resolve to a namespace (``Local`` or ``prefix:Local``, kept as a QName by
+    the lenient binding) is taken leniently.
     """
-    # Lenient binding leaves text that is not a valid QName (an unbound prefix, base64)
-    # as a plain str: read it the same way instead of failing on it.
-    text: object = name.text if isinstance(name, QName) else name
-    value = str(text).strip()
+    if not isinstance(name, QName):
+        # Only an empty <Name/> binds as a str (""): it names nothing.
+        return None
+    value = name.text.strip()
     if value.startswith("{"):
         namespace, _, local = value[1:].partition("}")
         return local if canonical_namespace(namespace) == WSCN else None
@@ -164,8 +165,7 @@ class VirtualScanner(ScannerServiceBase):
         live subscription registered that name."""
         if self.eventing is None:
             raise LookupError("this scanner has no eventing (attach_eventing)")
-        self.eventing.press(destination)
-        return self.eventing.last_scan_identifier or ""
+        return self.eventing.press(destination)
 
     def set_jammed(self, jammed: bool) -> None:
         """Simulate a paper jam (Stopped, MediaJam; new jobs are refused) or clear it."""
@@ -236,22 +236,24 @@ class VirtualScanner(ScannerServiceBase):
     async def create_scan_job(
         self, request: CreateScanJobRequest, context: RequestContext
     ) -> CreateScanJobResponse:
-        # Scan identifiers and destination tokens exist only once eventing is on
-        # (a button press issues them); without it, none is valid.
-        scan_identifier = None
-        if self.eventing is not None:
-            scan_identifier = self.eventing.check_job_request(
-                request.scan_identifier, request.destination_token
-            )
-        elif request.scan_identifier is not None:
-            raise ClientErrorInvalidScanIdentifier()
-        elif request.destination_token is not None:
-            raise ClientErrorInvalidDestinationToken()
-        if self.jammed:
-            raise ServerErrorNotAcceptingJobs("the scanner is jammed")
-        resolved = resolve_ticket(self.config, request.scan_ticket, strict=True)
-        settings = resolved.settings
         async with self._lock:
+            # Checked and consumed under one lock hold (nothing here awaits), so two
+            # requests with the same ScanIdentifier cannot both pass. Scan identifiers
+            # and destination tokens exist only once eventing is on (a button press
+            # issues them); without it, none is valid.
+            scan_identifier = None
+            if self.eventing is not None:
+                scan_identifier = self.eventing.check_job_request(
+                    request.scan_identifier, request.destination_token
+                )
+            elif request.scan_identifier is not None:
+                raise ClientErrorInvalidScanIdentifier()
+            elif request.destination_token is not None:
+                raise ClientErrorInvalidDestinationToken()
+            if self.jammed:
+                raise ServerErrorNotAcceptingJobs("the scanner is jammed")
+            resolved = resolve_ticket(self.config, request.scan_ticket, strict=True)
+            settings = resolved.settings
             self._expire()
             if len(self.jobs.active) >= self.config.max_active_jobs:
                 raise ServerErrorNotAcceptingJobs()
@@ -379,11 +381,7 @@ class VirtualScanner(ScannerServiceBase):
                 await asyncio.sleep(self.config.scan_delay)
             return await self._pages.get(spec)
         except Exception as exc:
-            self.jobs.end(
-                job,
-                JobStateKnownValue.ABORTED,
-                JobStateReasonKnownValue.IMAGE_TRANSFER_ERROR,
-            )
+            self.jobs.abort_transfer(job)
             self._observe()
             raise ServerErrorInternalError() from exc
 
