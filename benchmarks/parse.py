@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lxml import etree
+from wsdscan.runtime.namespaces import SOAP_ENV, WSCN
 
 ROOT = Path(__file__).resolve().parents[1]
 MESSAGE = (
@@ -34,8 +35,6 @@ MESSAGE = (
     / "GetScannerElementsResponse.xml"
 )
 WSDL = ROOT / "schema" / "wsdl" / "scan.wsdl"
-SCAN = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
-SOAP = "http://www.w3.org/2003/05/soap-envelope"
 
 
 def ours() -> Callable[[bytes], bytes]:
@@ -43,7 +42,7 @@ def ours() -> Callable[[bytes], bytes]:
     from wsdscan.runtime.envelope import ANONYMOUS, build_envelope, parse_envelope
     from wsdscan.runtime.xmlbind import bind, to_element
 
-    action = f"{SCAN}/GetScannerElementsResponse"
+    action = f"{WSCN}/GetScannerElementsResponse"
 
     def round_trip(data: bytes) -> bytes:
         envelope = parse_envelope(data)
@@ -61,16 +60,16 @@ def zeep_round_trip() -> Callable[[bytes], bytes]:
     from zeep.loader import parse_xml
 
     client = zeep.Client(str(WSDL))
-    element = client.get_element(f"{{{SCAN}}}GetScannerElementsResponse")
+    element = client.get_element(f"{{{WSCN}}}GetScannerElementsResponse")
     settings = client.settings
 
     def round_trip(data: bytes) -> bytes:
         document = parse_xml(data, client.transport, settings=settings)
-        body = document.find(f"{{{SOAP}}}Body")
+        body = document.find(f"{{{SOAP_ENV}}}Body")
         assert body is not None
         value = element.parse(body[0], client.wsdl.types)
-        envelope = etree.Element(f"{{{SOAP}}}Envelope", nsmap={"soap": SOAP})
-        out_body = etree.SubElement(envelope, f"{{{SOAP}}}Body")
+        envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soap": SOAP_ENV})
+        out_body = etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body")
         element.render(out_body, value)
         return bytes(etree.tostring(envelope))
 

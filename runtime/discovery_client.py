@@ -15,18 +15,20 @@ import contextlib
 import ipaddress
 import logging
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 from xml.etree.ElementTree import QName
 
 import httpx
 
+from .client import DEFAULT_USER_AGENT, post_soap, read_soap_reply
 from .discovery_messages import (
     Announcement,
     DiscoveryMessage,
     build_probe,
     build_resolve,
-    parse_discovery_message,
+    read_datagram,
+    read_discovery_envelope,
 )
 from .discovery_names import (
     DISCOVERY_PORT,
@@ -42,9 +44,8 @@ from .discovery_udp import (
     open_endpoint,
 )
 from .envelope import new_message_id
-from .errors import ProtocolError, TransportError, WsdScanError
+from .errors import ProtocolError, WsdScanError
 from .faults import SoapFault
-from .xmlbind import XmlInputError
 
 log = logging.getLogger("wsdscan.discovery")
 
@@ -68,12 +69,8 @@ class _Collector:
         self.answered: set[str] = set()
 
     def __call__(self, data: bytes, sender: Address) -> None:
-        try:
-            message = parse_discovery_message(data)
-        except (XmlInputError, ProtocolError) as exc:
-            log.debug("ignoring a datagram from %s: %s", sender, exc)
-            return
-        if self.add(message):
+        message = read_datagram(data, sender)
+        if message is not None and self.add(message):
             self.answered.add(str(sender[0]))
 
     def add(self, message: DiscoveryMessage) -> bool:
@@ -109,8 +106,7 @@ def _merge(a: Announcement, b: Announcement) -> Announcement:
 
 
 async def _exchange(
-    request: bytes,
-    message_id: str,
+    build: Callable[[str], bytes],
     kind: str,
     *,
     timeout: float,
@@ -119,6 +115,8 @@ async def _exchange(
     multicast: bool,
     stop_after_first: bool = False,
 ) -> _Collector:
+    message_id = new_message_id()
+    request = build(message_id)
     collector = _Collector(message_id, kind)
     endpoints: list[tuple[DatagramEndpoint, list[Address]]] = []
     try:
@@ -177,10 +175,8 @@ async def probe(
     ``http_fallback``: a target that sent no UDP answer then gets a directed Probe over
     HTTP (:func:`http_probe_url`; up to ``timeout`` more seconds), its matches merged
     in."""
-    message_id = new_message_id()
     collector = await _exchange(
-        build_probe(types, message_id),
-        message_id,
+        lambda message_id: build_probe(types, message_id),
         "ProbeMatches",
         timeout=timeout,
         interfaces=interfaces,
@@ -248,10 +244,8 @@ async def resolve(
     multicast: bool = True,
 ) -> Announcement | None:
     """Resolve an endpoint address (``urn:uuid:...``) to its transport addresses."""
-    message_id = new_message_id()
     collector = await _exchange(
-        build_resolve(endpoint, message_id),
-        message_id,
+        lambda message_id: build_resolve(endpoint, message_id),
         "ResolveMatches",
         timeout=timeout,
         interfaces=interfaces,
@@ -268,23 +262,20 @@ async def probe_http(
     types: Sequence[QName] = (SCAN_DEVICE_TYPE,),
     *,
     timeout: float = 10.0,
-    user_agent: str = "WSDAPI",
+    user_agent: str = DEFAULT_USER_AGENT,
 ) -> list[Announcement]:
     """A directed Probe over HTTP (POST to a device's discovery or device endpoint)."""
-    message_id = new_message_id()
-    try:
-        async with httpx.AsyncClient(timeout=timeout) as client:
-            response = await client.post(
-                url,
-                content=build_probe(types, message_id),
-                headers={
-                    "Content-Type": "application/soap+xml",
-                    "User-Agent": user_agent,
-                },
-            )
-    except httpx.HTTPError as exc:
-        raise TransportError(f"directed Probe to {url}: {exc}") from exc
-    message = parse_discovery_message(response.content)
+    name = "directed Probe"
+    async with httpx.AsyncClient(timeout=timeout) as client:
+        status, content = await post_soap(
+            client,
+            url,
+            build_probe(types, new_message_id()),
+            name=name,
+            user_agent=user_agent,
+        )
+    envelope = read_soap_reply(status, content, name=name, url=url)
+    message = read_discovery_envelope(envelope)
     if message.kind != "ProbeMatches":
         raise ProtocolError(f"directed Probe to {url}: got {message.kind}")
     collector = _Collector(message.relates_to or "", "ProbeMatches")

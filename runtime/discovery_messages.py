@@ -42,6 +42,7 @@ from .discovery_names import (
 )
 from .envelope import ANONYMOUS, Envelope, build_envelope, parse_envelope
 from .errors import ProtocolError
+from .faults import SoapFault
 from .namespaces import WSA
 from .xmlbind import XmlInputError, bind, to_element
 
@@ -98,6 +99,8 @@ def type_matches(wanted: QName, offered: QName) -> bool:
 
 
 def _split(name: QName) -> tuple[str, str]:
+    # Not etree.QName: it refuses tokens that are no XML name, and Types on the wire
+    # may carry any token.
     text = name.text
     if text.startswith("{"):
         namespace, _, local = text[1:].partition("}")
@@ -201,6 +204,17 @@ def parse_discovery_message(data: bytes) -> DiscoveryMessage:
     Raises :class:`XmlInputError` / :class:`ProtocolError` for something that is not a
     discovery message at all; single bad records inside a good message are skipped."""
     return read_discovery_envelope(parse_envelope(data))
+
+
+def read_datagram(data: bytes, sender: tuple[str, int]) -> DiscoveryMessage | None:
+    """A received datagram as a discovery message, or None (logged) for anything that
+    is not one: not XML, not WS-Discovery, or an envelope we must fault (a foreign
+    envelope namespace, a mustUnderstand header): UDP gets no fault back."""
+    try:
+        return parse_discovery_message(data)
+    except (XmlInputError, ProtocolError, SoapFault) as exc:
+        log.debug("ignoring a datagram from %s: %s", sender, exc)
+        return None
 
 
 def read_discovery_envelope(envelope: Envelope) -> DiscoveryMessage:

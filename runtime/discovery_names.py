@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Final
 from xml.etree.ElementTree import QName
 
-from .namespaces import SOAP_ENV, WSA, WSCN
-
-WSD: Final = "http://schemas.xmlsoap.org/ws/2005/04/discovery"
-WSDP: Final = "http://schemas.xmlsoap.org/ws/2006/02/devprof"
-MEX: Final = "http://schemas.xmlsoap.org/ws/2004/09/mex"
-WXF: Final = "http://schemas.xmlsoap.org/ws/2004/09/transfer"
-PNPX: Final = "http://schemas.microsoft.com/windows/pnpx/2005/10"
+from .namespaces import MEX as MEX
+from .namespaces import PNPX as PNPX
+from .namespaces import WSCN
+from .namespaces import WSD as WSD
+from .namespaces import WSDP as WSDP
+from .namespaces import WXF as WXF
+from .xmlbind import WIRE_PREFIXES
 
 #: wsa:To of multicast (and directed) discovery messages.
 DISCOVERY_URN: Final = "urn:schemas-xmlsoap-org:ws:2005:04:discovery"
@@ -44,11 +44,10 @@ SCANNER_SERVICE_TYPE: Final = QName(WSCN, "ScannerServiceType")
 
 #: Prefixes we send (as Windows WSDAPI does); receivers match by URI.
 DISCOVERY_PREFIXES: Final[dict[str, str]] = {
-    "soap": SOAP_ENV,
-    "wsa": WSA,
+    **{prefix: WIRE_PREFIXES[prefix] for prefix in ("soap", "wsa")},
     "wsd": WSD,
     "wsdp": WSDP,
-    "wscn": WSCN,
+    "wscn": WIRE_PREFIXES["wscn"],
 }
 METADATA_PREFIXES: Final[dict[str, str]] = {
     **DISCOVERY_PREFIXES,

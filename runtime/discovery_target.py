@@ -26,12 +26,10 @@ from .discovery_messages import (
     build_hello,
     build_probe_matches,
     build_resolve_matches,
-    parse_discovery_message,
+    read_datagram,
 )
 from .discovery_names import DISCOVERY_PORT, MULTICAST_GROUP
 from .discovery_udp import Address, DatagramEndpoint, open_endpoint, target_socket
-from .errors import ProtocolError
-from .xmlbind import XmlInputError
 
 log = logging.getLogger("wsdscan.discovery")
 
@@ -161,12 +159,11 @@ class DiscoveryTarget:
 
     def _received(self, data: bytes, sender: Address) -> None:
         try:
-            message = parse_discovery_message(data)
-        except (XmlInputError, ProtocolError) as exc:
-            log.debug("ignoring a datagram from %s: %s", sender, exc)
-            return
+            message = read_datagram(data, sender)
         except Exception:  # a bad datagram must never stop the target
             log.exception("unexpected error reading a datagram from %s", sender)
+            return
+        if message is None:
             return
         reply = self.answer(message)
         if reply is not None and self._endpoint is not None:

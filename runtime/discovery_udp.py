@@ -15,7 +15,6 @@ from typing import Final, cast
 from .discovery_names import DISCOVERY_PORT, MULTICAST_GROUP
 
 Address = tuple[str, int]
-MAX_DATAGRAM: Final = 65535
 
 
 def _multicast_options(sock: socket.socket, interface: str) -> None:
@@ -25,6 +24,18 @@ def _multicast_options(sock: socket.socket, interface: str) -> None:
     # Link-local only (the WS-Discovery multicast TTL is 1), never echoed back to us.
     sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
     sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
+
+
+def _udp_socket(setup: Callable[[socket.socket], None]) -> socket.socket:
+    """A non-blocking IPv4 UDP socket, configured by ``setup`` (closed if that fails)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
+    try:
+        setup(sock)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def target_socket(
@@ -39,8 +50,8 @@ def target_socket(
     ``join=True``: bound to the wildcard address on ``port`` and joined to ``group`` on
     that interface only (multicast goes out that interface, TTL 1). ``join=False``:
     bound to ``interface:port`` for unicast only (port 0 picks one; used in tests)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
-    try:
+
+    def setup(sock: socket.socket) -> None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if join:
             sock.bind(("", port))
@@ -49,26 +60,20 @@ def target_socket(
         else:
             sock.bind((interface, port))
         _multicast_options(sock, interface)
-        sock.setblocking(False)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
+
+    return _udp_socket(setup)
 
 
 def client_socket(interface: str | None) -> socket.socket:
     """A socket for sending probes (multicast out of ``interface`` when given) and
     receiving the unicast answers on an ephemeral port."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
-    try:
+
+    def setup(sock: socket.socket) -> None:
         sock.bind((interface or "", 0))
         if interface:
             _multicast_options(sock, interface)
-        sock.setblocking(False)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
+
+    return _udp_socket(setup)
 
 
 class DatagramEndpoint(asyncio.DatagramProtocol):

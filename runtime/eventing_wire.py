@@ -29,7 +29,7 @@ from .faults import InvalidExpirationTime as InvalidExpirationTime
 from .faults import InvalidMessage as InvalidMessage
 from .faults import UnableToRenew as UnableToRenew
 from .faults import UnsupportedExpirationType as UnsupportedExpirationType
-from .namespaces import WSA, WSCN
+from .namespaces import WSA, WSCN, WSDP
 from .xmlbind import WSE
 
 SUBSCRIBE: Final = f"{WSE}/Subscribe"
@@ -43,7 +43,7 @@ UNSUBSCRIBE_RESPONSE: Final = f"{WSE}/UnsubscribeResponse"
 SUBSCRIPTION_END: Final = f"{WSE}/SubscriptionEnd"
 PUSH_MODE: Final = f"{WSE}/DeliveryModes/Push"
 
-DPWS_ACTION_DIALECT: Final = "http://schemas.xmlsoap.org/ws/2006/02/devprof/Action"
+DPWS_ACTION_DIALECT: Final = f"{WSDP}/Action"
 """The filter dialect Windows sends: the text is a space-separated list of Actions."""
 
 DELIVERY_FAILURE: Final = "DeliveryFailure"

@@ -30,6 +30,7 @@ from ..generated.models.devprof import (
     ThisModel,
 )
 from ..generated.models.mex import Metadata, MetadataSection
+from .client import DEFAULT_USER_AGENT, post_soap, read_soap_reply
 from .discovery_messages import type_matches
 from .discovery_names import (
     DEVICE_TYPE,
@@ -44,10 +45,8 @@ from .discovery_names import (
     TRANSFER_GET,
     WSDP,
 )
-from .envelope import ANONYMOUS, build_envelope, parse_envelope
-from .errors import ProtocolError, TransportError
-from .faults import fault_from_element
-from .namespaces import SOAP11_ENV, SOAP_ENV
+from .envelope import ANONYMOUS, build_envelope
+from .errors import ProtocolError
 from .xmlbind import XmlInputError, bind, to_element
 
 log = logging.getLogger("wsdscan.discovery")
@@ -233,38 +232,20 @@ async def fetch_metadata(
     endpoint: str,
     *,
     timeout: float = 10.0,
-    user_agent: str = "WSDAPI",
+    user_agent: str = DEFAULT_USER_AGENT,
 ) -> DeviceMetadata:
     """WS-Transfer Get to a device's transport address (XAddr); ``wsa:To`` is the
     device's endpoint address (``urn:uuid:...``), the Body empty, as Windows sends it.
     """
+    name = "WS-Transfer Get"
     request = build_envelope(None, action=TRANSFER_GET, to=endpoint, reply_to=ANONYMOUS)
-    try:
-        async with httpx.AsyncClient(timeout=timeout) as client:
-            response = await client.post(
-                xaddr,
-                content=request,
-                headers={
-                    "Content-Type": "application/soap+xml",
-                    "User-Agent": user_agent,
-                    "Cache-Control": "no-cache",
-                    "Pragma": "no-cache",
-                },
-            )
-    except httpx.HTTPError as exc:
-        raise TransportError(f"WS-Transfer Get to {xaddr}: {exc}") from exc
-    try:
-        envelope = parse_envelope(response.content)
-    except XmlInputError as exc:
-        raise ProtocolError(
-            f"WS-Transfer Get to {xaddr}: HTTP {response.status_code}, {exc}"
-        ) from exc
-    body = envelope.body
-    if body is not None and etree.QName(body).localname == "Fault":
-        if etree.QName(body).namespace in (SOAP_ENV, SOAP11_ENV):
-            raise fault_from_element(body)
+    async with httpx.AsyncClient(timeout=timeout) as client:
+        status, content = await post_soap(
+            client, xaddr, request, name=name, user_agent=user_agent
+        )
+    body = read_soap_reply(status, content, name=name, url=xaddr).body
     if body is None:
-        raise ProtocolError(f"WS-Transfer Get to {xaddr}: empty GetResponse Body")
+        raise ProtocolError(f"{name} to {xaddr}: empty GetResponse Body")
     return parse_metadata(body)
 
 

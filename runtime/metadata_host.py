@@ -44,7 +44,8 @@ from .metadata import (
     metadata_element,
     pnpx_hardware_id,
 )
-from .server import ASGIApp, SoapApp, SoapReply
+from .namespaces import WSCN
+from .server import ASGIApp, ServerLimits, SoapApp, SoapReply
 
 DEVICE_PATH: Final = "/WSD/Device"
 DEVICE_TYPES: Final = (DEVICE_TYPE, SCAN_DEVICE_TYPE)
@@ -52,9 +53,7 @@ DEVICE_TYPES: Final = (DEVICE_TYPE, SCAN_DEVICE_TYPE)
 PNPX_SCANNER_CATEGORY: Final = "Scanners"
 #: The compatible ID Windows' inbox WSD scan driver matches: the service type as a URI
 #: (namespace + "/" + local name), as the Kyocera M2040dn sends it.
-SCANNER_COMPATIBLE_ID: Final = "/".join(
-    SCANNER_SERVICE_TYPE.text.removeprefix("{").split("}", 1)
-)
+SCANNER_COMPATIBLE_ID: Final = f"{WSCN}/ScannerServiceType"
 
 
 class _NoOperations:
@@ -133,10 +132,11 @@ class DeviceEndpoint:
         matches = [announcement] if probe_matches(announcement, message) else []
         return SoapReply(probe_matches_element(matches), PROBE_MATCHES)
 
-    def apps(self) -> dict[str, ASGIApp]:
-        """``{path: ASGI app}``: the device endpoint and the stable directed-probe path."""
+    def apps(self, limits: ServerLimits | None = None) -> dict[str, ASGIApp]:
+        """``{path: ASGI app}``: the device endpoint and the stable directed-probe path
+        (``limits``: those of the scan service they share a port with)."""
         handlers = {TRANSFER_GET: self._get, PROBE: self._probe}
         return {
-            path: SoapApp(_NoOperations(), path=path, handlers=handlers)
+            path: SoapApp(_NoOperations(), path=path, limits=limits, handlers=handlers)
             for path in (self.device_path, STABLE_PROBE_PATH)
         }

@@ -40,6 +40,21 @@ WPRT: Final = "http://schemas.microsoft.com/windows/2006/08/wdp/print"
 XML_NS: Final = "http://www.w3.org/XML/1998/namespace"
 """The ``xml:`` namespace (``xml:lang``)."""
 
+WSD: Final = "http://schemas.xmlsoap.org/ws/2005/04/discovery"
+"""WS-Discovery 2005/04 (the version Windows and WS-Scan devices use)."""
+
+WSDP: Final = "http://schemas.xmlsoap.org/ws/2006/02/devprof"
+"""DPWS 2006/02 (Devices Profile for Web Services)."""
+
+MEX: Final = "http://schemas.xmlsoap.org/ws/2004/09/mex"
+"""WS-MetadataExchange 2004/09."""
+
+WXF: Final = "http://schemas.xmlsoap.org/ws/2004/09/transfer"
+"""WS-Transfer 2004/09."""
+
+PNPX: Final = "http://schemas.microsoft.com/windows/pnpx/2005/10"
+"""Windows PnP-X (``pnpx:DeviceCategory``, ``pnpx:HardwareId``)."""
+
 PREFIXES: Final[Mapping[str, str]] = MappingProxyType(
     {
         SOAP_ENV: "soap",

@@ -202,7 +202,9 @@ async def served() -> object:
     app = SoapApp(scanner)
     # The port is known only once bound: build the device endpoint for port 0 first,
     # the addresses it hands out come from the Host header of each request.
-    device = device_endpoint(scanner, host="127.0.0.1", port=0, scan_path="/WSDScanner")
+    device = device_endpoint(
+        scanner.config, host="127.0.0.1", port=0, scan_path="/WSDScanner"
+    )
     async with running(with_device_endpoint(app, device)) as server:
         yield server, device
 
@@ -318,7 +320,9 @@ async def test_discover_scanners_by_directed_udp_probe_sends_no_http_probe(
 async def recorded() -> AsyncIterator[tuple[RunningServer, Any, list[str]]]:
     """The served device endpoint, with the path of every HTTP request recorded."""
     scanner = VirtualScanner(VirtualScannerConfig(adf_sheets=0))
-    device = device_endpoint(scanner, host="127.0.0.1", port=0, scan_path="/WSDScanner")
+    device = device_endpoint(
+        scanner.config, host="127.0.0.1", port=0, scan_path="/WSDScanner"
+    )
     inner = with_device_endpoint(SoapApp(scanner), device)
     paths: list[str] = []
 

@@ -1,15 +1,20 @@
 """``wsdscan``: run a virtual scanner, scan from any WS-Scan scanner, show what it is.
 
-    wsdscan serve [--host 127.0.0.1] [--port N] [--adf-sheets N] [--duplex]
-                  [--max-body BYTES] [--read-timeout S] [--write-timeout S]
-                  [--max-depth N] [--announce]
+    wsdscan serve [--host ADDR] [--port N] [--adf-sheets N] [--duplex]
+                  [--scan-delay S] [--log-level LEVEL] [--announce]
+                  [--device-uuid UUID] [--max-body BYTES] [--read-timeout S]
+                  [--write-timeout S] [--max-depth N] [--max-active-jobs N]
+                  [--png-compress-level 0-9] [--history-size N] [--image-cache N]
     wsdscan scan URL -o FILE [--source Platen|ADF|ADFDuplex] [--resolution DPI]
                  [--color MODE] [--format png|jfif]
     wsdscan info URL
-    wsdscan demo
-    wsdscan discover [--timeout S] [--interface IPV4] [--address HOST]
-    wsdscan press URL --destination NAME
-    wsdscan receive URL --name NAME --dir DIR
+    wsdscan demo [-o FILE]
+    wsdscan press URL (--destination NAME | --jam | --clear-jam)
+    wsdscan receive URL --name NAME --dir DIR [--source ...] [--resolution DPI]
+                    [--color MODE] [--format ...] [--expires S] [--listen ADDR]
+    wsdscan discover [--timeout S] [--interface IPV4]... [--address HOST[:PORT]]...
+
+``wsdscan COMMAND --help`` describes every option.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from wsdscan.discover import (
     announcing,
     device_endpoint,
     run_discover,
+    with_device_endpoint,
 )
 from wsdscan.runtime.errors import WsdScanError
 from wsdscan.runtime.faults import SoapFault
@@ -35,7 +41,6 @@ from wsdscan.runtime.server import (
     DEFAULT_MAX_BODY,
     DEFAULT_READ_TIMEOUT,
     DEFAULT_WRITE_TIMEOUT,
-    PathRouter,
     ServerLimits,
     SoapApp,
 )
@@ -56,14 +61,18 @@ SCAN_PATH = "/WSDScanner"
 def _virtual_scanner(args: argparse.Namespace) -> object:
     from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 
+    # `serve` has every option; `demo` only some: the config's defaults fill the rest.
+    options = (
+        "adf_sheets",
+        "duplex",
+        "scan_delay",
+        "max_active_jobs",
+        "png_compress_level",
+        "image_cache",
+        "history_size",
+    )
     config = VirtualScannerConfig(
-        adf_sheets=args.adf_sheets,
-        duplex=args.duplex,
-        scan_delay=args.scan_delay,
-        max_active_jobs=getattr(args, "max_active_jobs", 1),
-        png_compress_level=getattr(args, "png_compress_level", None),
-        image_cache=getattr(args, "image_cache", 0),
-        history_size=getattr(args, "history_size", 20),
+        **{name: getattr(args, name) for name in options if hasattr(args, name)}
     )
     return VirtualScanner(config)
 
@@ -92,20 +101,16 @@ async def _serve(args: argparse.Namespace) -> int:
     sock = bind_socket(args.host, args.port)
     # The DPWS device endpoint (WS-Transfer Get, directed Probe) on the same port.
     device = device_endpoint(
-        scanner,
+        scanner.config,
         host=args.host,
         port=sock.getsockname()[1],
         scan_path=SCAN_PATH,
         device_uuid=args.device_uuid,
     )
     # The device endpoint apps get the same limits as the scan service (they parse
-    # requests from the same clients); the same routing as with_device_endpoint.
-    device_apps = device.apps()
-    for endpoint in device_apps.values():
-        if isinstance(endpoint, SoapApp):
-            endpoint.limits = limits
+    # requests from the same clients).
     server = make_server(
-        PathRouter({**device_apps, "/": app}),
+        with_device_endpoint(app, device, limits),
         log_level=args.log_level,
         read_timeout=limits.read_timeout,  # also bounds the wait for request headers
         write_timeout=limits.write_timeout,

@@ -17,7 +17,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wsdscan import __version__
 from wsdscan.runtime.discovery_client import DEFAULT_TIMEOUT, probe, resolve
@@ -29,8 +29,11 @@ from wsdscan.runtime.errors import WsdScanError
 from wsdscan.runtime.faults import SoapFault
 from wsdscan.runtime.metadata import DeviceMetadata, fetch_metadata
 from wsdscan.runtime.metadata_host import DeviceEndpoint
-from wsdscan.runtime.server import ASGIApp, PathRouter
+from wsdscan.runtime.server import ASGIApp, PathRouter, ServerLimits
 from wsdscan.scanning import ScannerSession
+
+if TYPE_CHECKING:
+    from wsdscan.virtual import VirtualScannerConfig
 
 log = logging.getLogger("wsdscan.discovery")
 
@@ -211,7 +214,7 @@ def announce_interface(host: str) -> str:
 
 
 def device_endpoint(
-    scanner: object,
+    config: VirtualScannerConfig,
     *,
     host: str,
     port: int,
@@ -222,10 +225,7 @@ def device_endpoint(
 
     The endpoint address is ``urn:uuid:`` + ``device_uuid``; by default a UUID derived
     from host, port and name, so a restarted server is the same device to Windows."""
-    config = getattr(scanner, "config", None)
-    name = str(getattr(config, "name", "wsdscan scanner"))
-    manufacturer = str(getattr(config, "manufacturer", "wsdscan"))
-    model = str(getattr(config, "model", "Virtual Scanner"))
+    name, manufacturer, model = config.name, config.manufacturer, config.model
     identity = device_uuid or str(
         uuid.uuid5(uuid.NAMESPACE_URL, f"wsdscan:{host}:{port}:{name}")
     )
@@ -246,9 +246,12 @@ def device_endpoint(
     )
 
 
-def with_device_endpoint(app: ASGIApp, device: DeviceEndpoint) -> ASGIApp:
-    """``app`` plus the device endpoint paths on the same port."""
-    return PathRouter({**device.apps(), "/": app})
+def with_device_endpoint(
+    app: ASGIApp, device: DeviceEndpoint, limits: ServerLimits | None = None
+) -> ASGIApp:
+    """``app`` plus the device endpoint paths on the same port (``limits``: those of
+    ``app``, for the device endpoint apps)."""
+    return PathRouter({**device.apps(limits), "/": app})
 
 
 @contextlib.asynccontextmanager
@@ -295,8 +298,8 @@ def add_discover_parser(sub: Any) -> None:
     discover.add_argument(
         "--address",
         action="append",
-        metavar="HOST",
-        help="also send a directed Probe to HOST (UDP 3702; HOST:PORT allowed); "
+        metavar="HOST[:PORT]",
+        help="also send a directed Probe to HOST (repeatable; UDP 3702, or PORT); "
         "without a UDP answer, also over HTTP to HOST's stable discovery path "
         "(port 80, or PORT)",
     )
