@@ -30,6 +30,7 @@ from .envelope import ANONYMOUS, Envelope, build_envelope, parse_envelope
 from .errors import ProtocolError, TransportError, TruncatedAttachmentError
 from .faults import fault_from_element
 from .namespaces import SOAP11_ENV, SOAP_ENV
+from .netstream import BufferedHTTPTransport, buffered_body
 from .xmlbind import bind, to_element
 
 RequestT = TypeVar("RequestT")
@@ -183,7 +184,7 @@ class HttpAttachmentResponse:
         self,
         body: Any,
         content_type: str,
-        chunks: AsyncIterator[bytes],
+        chunks: AsyncIterator[memoryview],
         response: httpx.Response,
         reader: mtom.MultipartReader,
         *,
@@ -205,23 +206,29 @@ class HttpAttachmentResponse:
     def content_type(self) -> str:
         return self._content_type
 
-    async def aiter_bytes(self) -> AsyncGenerator[bytes, None]:
-        """The attachment, chunk by chunk. Raises TruncatedAttachmentError if the body
-        ends before the closing boundary."""
+    async def _views(self) -> AsyncGenerator[memoryview, None]:
+        """The attachment as views, each valid until the next is requested."""
         if self._consumed:
             raise RuntimeError("the attachment stream was already consumed")
         self._consumed = True
         url = str(self._response.url)
         try:
             with _translated(self._operation, url, attachment=True):
-                async for chunk in self._chunks:
-                    yield chunk
+                async for view in self._chunks:
+                    yield view
                 # Complete only with the closing boundary: drain any later parts.
                 while (part := await self._reader.next_part()) is not None:
-                    async for _ in part.body:
+                    async for _ in part.views:
                         pass
         finally:
             await self.aclose()
+
+    async def aiter_bytes(self) -> AsyncGenerator[bytes, None]:
+        """The attachment, chunk by chunk. Raises TruncatedAttachmentError if the body
+        ends before the closing boundary."""
+        async with contextlib.aclosing(self._views()) as views:
+            async for view in views:
+                yield bytes(view)
 
     async def read(self) -> bytes:
         """The whole attachment in memory (use ``save`` or ``aiter_bytes`` for large ones)."""
@@ -237,7 +244,9 @@ class HttpAttachmentResponse:
         fd, temporary = _create_temporary(target)
         try:
             with os.fdopen(fd, "wb") as handle:
-                size = await self.save_to(handle, progress)
+                # The file takes the views themselves: the image goes from the
+                # connection's buffer to the file without another copy.
+                size = await self._pump(handle.write, progress, copy=False)
             os.replace(temporary, target)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
@@ -251,15 +260,26 @@ class HttpAttachmentResponse:
         """Write the attachment to any writable stream (``write`` may be sync or async),
         chunk by chunk. On a truncated body the stream holds a prefix and
         TruncatedAttachmentError is raised. Returns the byte count."""
+        return await self._pump(stream.write, progress, copy=True)
+
+    async def _pump(
+        self,
+        write: Callable[[Any], object],
+        progress: Callable[[int], None] | None,
+        *,
+        copy: bool,
+    ) -> int:
+        """Hand every chunk to ``write``: a view (when ``write`` keeps no reference,
+        like a file's) or a bytes copy (a stream may keep what it is given)."""
         size = 0
         # aclosing: if writing or ``progress`` raises, the HTTP response is closed now,
         # not whenever the abandoned generator is collected.
-        async with contextlib.aclosing(self.aiter_bytes()) as chunks:
-            async for chunk in chunks:
-                written = stream.write(chunk)
+        async with contextlib.aclosing(self._views()) as views:
+            async for view in views:
+                written = write(bytes(view) if copy else view)
                 if inspect.isawaitable(written):
                     await written
-                size += len(chunk)
+                size += view.nbytes
                 if progress is not None:
                     progress(size)
         return size
@@ -288,7 +308,9 @@ class HttpTransport:
         self.url = url
         self.user_agent = user_agent
         self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(timeout=timeout)
+        self._client = client or httpx.AsyncClient(
+            timeout=timeout, transport=BufferedHTTPTransport()
+        )
 
     def _request_bytes(self, route: Route[Any, Any], request: Any) -> bytes:
         return build_envelope(
@@ -328,7 +350,13 @@ class HttpTransport:
         media, params = mtom.parse_content_type(
             response.headers.get("content-type", "")
         )
-        reader = mtom.MultipartReader(response.aiter_raw(), params.get("boundary", ""))
+        # Through BufferedHTTPTransport the body is read where it lands; through any
+        # other httpx transport (a client the caller passed) chunk by chunk.
+        window = buffered_body(response)
+        reader = mtom.MultipartReader(
+            response.aiter_raw() if window is None else window,
+            params.get("boundary", ""),
+        )
         root = await reader.next_part()
         if root is None:
             raise ProtocolError(f"{route.operation}: empty multipart response")
@@ -430,7 +458,7 @@ class HttpTransport:
 
 async def _attachment_part(
     reader: mtom.MultipartReader, href: str | None
-) -> tuple[mtom.Part, AsyncIterator[bytes]]:
+) -> tuple[mtom.Part, AsyncIterator[memoryview]]:
     """Find the part the xop:Include points to, streaming it when it comes first.
 
     Matching is by Content-ID (the href URL-decoded, brackets stripped); when no part matches,
@@ -442,16 +470,16 @@ async def _attachment_part(
     if first is None:
         raise ProtocolError("MTOM response without an attachment part")
     if wanted is None or first.content_id in (None, wanted):
-        return first, first.body
+        return first, first.views
     spool = tempfile.TemporaryFile()
     try:
-        async for chunk in first.body:
-            spool.write(chunk)
+        async for view in first.views:
+            spool.write(view)
         while (part := await reader.next_part()) is not None:
             if part.content_id == wanted:
                 spool.close()
-                return part, part.body
-            async for _ in part.body:
+                return part, part.views
+            async for _ in part.views:
                 pass
         spool.seek(0)
     except BaseException:
@@ -460,9 +488,9 @@ async def _attachment_part(
     return first, _replay(spool)
 
 
-async def _replay(spool: Any) -> AsyncIterator[bytes]:
+async def _replay(spool: Any) -> AsyncIterator[memoryview]:
     try:
         while chunk := spool.read(mtom.FILE_CHUNK):
-            yield chunk
+            yield memoryview(chunk)
     finally:
         spool.close()

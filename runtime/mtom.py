@@ -7,8 +7,9 @@ with a fault, then yields the multipart body chunk by chunk; :func:`mtom_length`
 the Content-Length when the attachment size is known.
 
 Reading: :class:`MultipartReader` parses a multipart body incrementally from an async
-iterator of chunks; a part's body is itself an async iterator, so an image never has to
-fit in memory. It tolerates what devices send (``shared/notes/device-quirks.md``):
+iterator of chunks or, without copying, from a :class:`~.byte_window.ByteWindow` on a
+connection's receive buffer; a part's body is itself an async iterator, so an image
+never has to fit in memory. It tolerates what devices send (``shared/notes/device-quirks.md``):
 ``Multipart/Related`` in any case, unquoted or oddly ordered parameters, LF-only header
 endings, parts without headers, ``start-info`` variants.
 
@@ -33,6 +34,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
+from .byte_window import ByteWindow, IterWindow
 from .contract import AttachmentSource
 from .errors import ProtocolError, TruncatedAttachmentError
 
@@ -290,10 +292,16 @@ async def _framed(
 
 @dataclass
 class Part:
-    """One MIME part: its headers (lower-cased names) and its body as a stream."""
+    """One MIME part: its headers (lower-cased names) and its body as a stream of
+    memoryviews, each valid until the next is requested (:attr:`body` copies them)."""
 
     headers: dict[str, str]
-    body: AsyncIterator[bytes]
+    views: AsyncIterator[memoryview]
+
+    @property
+    def body(self) -> AsyncIterator[bytes]:
+        """The body as bytes chunks (the views, copied)."""
+        return _copied(self.views)
 
     @property
     def content_id(self) -> str | None:
@@ -305,10 +313,18 @@ class Part:
         return self.headers.get("content-type", "application/octet-stream")
 
 
-class MultipartReader:
-    """Incremental multipart parser over an async iterator of chunks."""
+async def _copied(views: AsyncIterator[memoryview]) -> AsyncIterator[bytes]:
+    async for view in views:
+        yield bytes(view)
 
-    def __init__(self, chunks: AsyncIterator[bytes], boundary: str) -> None:
+
+class MultipartReader:
+    """Incremental multipart parser over received bytes: an async iterator of chunks,
+    or a :class:`~.byte_window.ByteWindow` (searched and handed out in place)."""
+
+    def __init__(
+        self, source: AsyncIterator[bytes] | ByteWindow, boundary: str
+    ) -> None:
         if not boundary:
             raise ProtocolError("multipart body without a boundary parameter")
         try:
@@ -317,9 +333,8 @@ class MultipartReader:
             raise ProtocolError(
                 f"multipart boundary {boundary!r} is not Latin-1"
             ) from None
-        self._chunks = chunks
+        self._window = source if isinstance(source, ByteWindow) else IterWindow(source)
         self._delimiter = b"--" + encoded
-        self._buffer = bytearray()
         self._eof = False
         self._started = False
         self._finished = False
@@ -328,27 +343,43 @@ class MultipartReader:
     async def _fill(self) -> bool:
         if self._eof:
             return False
-        try:
-            chunk = await anext(self._chunks)
-        except StopAsyncIteration:
+        if not await self._window.fill():
             self._eof = True
             return False
-        self._buffer += chunk
         return True
+
+    def _unread(self) -> int:
+        return self._window.end - self._window.start
+
+    def _find(self, needle: bytes) -> int:
+        """The offset of ``needle`` in the unread bytes, or -1."""
+        window = self._window
+        index = window.buffer.find(needle, window.start, window.end)
+        return index - window.start if index >= 0 else -1
+
+    def _startswith(self, prefix: bytes) -> bool:
+        window = self._window
+        return window.buffer.startswith(prefix, window.start, window.end)
+
+    def _consume(self, count: int) -> bytes:
+        window = self._window
+        data = bytes(window.buffer[window.start : window.start + count])
+        window.start += count
+        return data
 
     async def _skip_line_end(self) -> None:
         """After a delimiter: ``--`` closes the body; otherwise skip to the line end."""
-        while len(self._buffer) < 2 and await self._fill():
+        while self._unread() < 2 and await self._fill():
             pass
-        if self._buffer[:2] == b"--":
+        if self._startswith(b"--"):
             self._finished = True
             return
         while True:
-            newline = self._buffer.find(b"\n")
+            newline = self._find(b"\n")
             if newline >= 0:
-                del self._buffer[: newline + 1]
+                self._window.start += newline + 1
                 return
-            if len(self._buffer) > MAX_HEADER_BLOCK:
+            if self._unread() > MAX_HEADER_BLOCK:
                 raise ProtocolError("multipart delimiter line too long")
             if not await self._fill():
                 raise TruncatedAttachmentError(
@@ -357,13 +388,13 @@ class MultipartReader:
 
     async def _start(self) -> None:
         while True:
-            index = self._buffer.find(self._delimiter)
+            index = self._find(self._delimiter)
             if index >= 0:
-                del self._buffer[: index + len(self._delimiter)]
+                self._window.start += index + len(self._delimiter)
                 await self._skip_line_end()
                 self._started = True
                 return
-            if len(self._buffer) > MAX_HEADER_BLOCK:
+            if self._unread() > MAX_HEADER_BLOCK:
                 raise ProtocolError("no multipart boundary in the body")
             if not await self._fill():
                 raise ProtocolError("multipart body without its boundary")
@@ -372,100 +403,82 @@ class MultipartReader:
         # A part may have no headers at all (RFC 2046: the blank line follows the
         # boundary line at once); searching for CRLFCRLF would then take the body's
         # first line for a header.
-        while len(self._buffer) < 2 and self._buffer != b"\n":
+        while self._unread() < 2 and not self._startswith(b"\n"):
             if not await self._fill():
                 raise TruncatedAttachmentError(
                     "multipart body ended inside part headers"
                 )
-        if self._buffer.startswith(b"\n"):
-            del self._buffer[:1]
+        if self._startswith(b"\n"):
+            self._window.start += 1
             return {}
-        if self._buffer.startswith(CRLF):
-            del self._buffer[:2]
+        if self._startswith(CRLF):
+            self._window.start += 2
             return {}
         while True:
             # The earliest blank line ends the block (CRLF or, leniently, LF only).
             ends = [
                 (index, len(marker))
                 for marker in (b"\r\n\r\n", b"\n\n")
-                if (index := self._buffer.find(marker)) >= 0
+                if (index := self._find(marker)) >= 0
             ]
             if ends:
                 end, marker_length = min(ends)
-                block = bytes(self._buffer[:end]).decode("latin-1")
-                del self._buffer[: end + marker_length]
+                block = self._consume(end).decode("latin-1")
+                self._window.start += marker_length
                 headers: dict[str, str] = {}
                 for line in block.splitlines():
                     name, sep, value = line.partition(":")
                     if sep:
                         headers[name.strip().lower()] = value.strip()
                 return headers
-            if len(self._buffer) > MAX_HEADER_BLOCK:
+            if self._unread() > MAX_HEADER_BLOCK:
                 raise ProtocolError("multipart part headers too long")
             if not await self._fill():
                 raise TruncatedAttachmentError(
                     "multipart body ended inside part headers"
                 )
 
-    async def _next_chunk(self) -> bytes | bytearray:
-        try:
-            return await anext(self._chunks)
-        except StopAsyncIteration:
-            self._eof = True
-            raise TruncatedAttachmentError(
-                "attachment ended before its closing multipart boundary"
-            ) from None
-
-    async def _body(self) -> AsyncIterator[bytes]:
-        """A part's body. The hot path of a large attachment: each incoming chunk is
-        searched once for the delimiter and copied once into the chunk handed out; only
-        a tail shorter than the delimiter line is carried over to the next chunk (the
-        delimiter, or the CRLF before it, may straddle two chunks)."""
+    async def _body(self) -> AsyncIterator[memoryview]:
+        """A part's body. The hot path of a large attachment: the unread bytes are
+        searched for the delimiter where they lie and handed out as views; only a tail
+        shorter than the delimiter line is kept back for the next search (the
+        delimiter, or the CRLF before it, may straddle two fills)."""
+        window = self._window
         delimiter = self._delimiter
-        keep = len(delimiter) + 2  # the CRLF before a delimiter may not be sent yet
-        carry = b""
-        data: bytes | bytearray = bytes(self._buffer)
-        self._buffer.clear()
+        keep = len(delimiter) + 2  # the CRLF before a delimiter may not be here yet
         try:
             while True:
-                if data:
-                    head = carry + bytes(data[:keep]) if carry else b""
-                    if (carry and delimiter in head) or delimiter in data:
-                        whole = carry + bytes(data)
-                        index = whole.find(delimiter)
-                        end = index
-                        # The CRLF before the delimiter belongs to it; a lone LF is
-                        # taken as the line break too (quirk #1, see the docstring).
-                        if whole[max(end - 2, 0) : end] == CRLF:
-                            end -= 2
-                        elif whole[max(end - 1, 0) : end] == b"\n":
-                            end -= 1
-                        if end > 0:
-                            yield whole[:end]
-                        self._buffer += memoryview(whole)[index + len(delimiter) :]
-                        await self._skip_line_end()
-                        return
-                    cut = len(data) - keep
-                    if cut > 0:
-                        yield b"".join((carry, memoryview(data)[:cut]))
-                        carry = bytes(data[cut:])
-                    else:
-                        combined = carry + bytes(data)
-                        if len(combined) > keep:
-                            yield combined[:-keep]
-                            combined = combined[-keep:]
-                        carry = combined
-                if self._eof:
+                index = window.buffer.find(delimiter, window.start, window.end)
+                if index >= 0:
+                    # The CRLF before the delimiter belongs to it; a lone LF is taken
+                    # as the line break too (quirk #1, see the module docstring). The
+                    # two bytes before it were held back, so they are still unread.
+                    end = index
+                    if window.buffer.endswith(CRLF, window.start, end):
+                        end -= 2
+                    elif window.buffer.endswith(b"\n", window.start, end):
+                        end -= 1
+                    if end > window.start:
+                        with memoryview(window.buffer)[window.start : end] as view:
+                            yield view
+                    window.start = index + len(delimiter)
+                    await self._skip_line_end()
+                    return
+                cut = window.end - keep
+                if cut > window.start:
+                    with memoryview(window.buffer)[window.start : cut] as view:
+                        yield view
+                    window.start = cut
+                if not await self._fill():
                     raise TruncatedAttachmentError(
                         "attachment ended before its closing multipart boundary"
                     )
-                data = await self._next_chunk()
         finally:
             self._in_part = False
 
     async def next_part(self) -> Part | None:
         """The next part, or None after the closing boundary. The previous part's body
-        must have been consumed (or is drained here)."""
+        must have been consumed first."""
         if self._in_part:
             raise ProtocolError("read the previous part's body before the next part")
         if not self._started:
@@ -482,7 +495,9 @@ class MultipartReader:
         return self._finished
 
 
-async def read_all(stream: AsyncIterator[bytes], limit: int) -> bytes:
+async def read_all(
+    stream: AsyncIterator[bytes] | AsyncIterator[memoryview], limit: int
+) -> bytes:
     """Collect a (small) part body, refusing more than ``limit`` bytes."""
     data = bytearray()
     async for chunk in stream:
