@@ -216,12 +216,8 @@ async def iter_source(content: AttachmentSource) -> AsyncGenerator[bytes, None]:
             yield bytes(view[start : start + FILE_CHUNK])
         return
     if isinstance(content, str | os.PathLike):  # a file path, Path included
-        handle = await asyncio.to_thread(open, content, "rb")
-        try:
-            while chunk := await asyncio.to_thread(handle.read, FILE_CHUNK):
-                yield chunk
-        finally:
-            handle.close()
+        async for chunk in _read_file(content):
+            yield chunk
     elif isinstance(content, AsyncIterable):
         async for piece in content:
             if data := _chunk(piece):
@@ -232,6 +228,27 @@ async def iter_source(content: AttachmentSource) -> AsyncGenerator[bytes, None]:
                 yield data
     else:
         raise TypeError(f"unsupported attachment source {type(content).__name__}")
+
+
+async def _read_file(path: str | os.PathLike[str]) -> AsyncGenerator[bytes, None]:
+    """A file's chunks, read in a worker thread one chunk ahead: the next read runs
+    while the last chunk is being sent (two chunks in memory at most)."""
+    loop = asyncio.get_running_loop()
+    handle = await asyncio.to_thread(open, path, "rb")
+    reading = loop.run_in_executor(None, handle.read, FILE_CHUNK)
+    try:
+        while chunk := await reading:
+            reading = loop.run_in_executor(None, handle.read, FILE_CHUNK)
+            yield chunk
+    finally:
+        # Closed once no read is running in it (at once when none is); the error of
+        # a read nobody waits for any more is dropped with it.
+        def close(done: asyncio.Future[bytes]) -> None:
+            if not done.cancelled():
+                done.exception()
+            handle.close()
+
+        reading.add_done_callback(close)
 
 
 async def mtom_stream(

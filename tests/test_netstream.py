@@ -226,6 +226,45 @@ async def test_every_framing_is_read_in_place_exactly(framing: str, size: int) -
     assert await _fetch_in_place(_device(head, _pieces(body, seed=size))) == payload
 
 
+def _paced_device(head: bytes, pieces: Sequence[bytes]) -> Handler:
+    """Like ``_device``, but waits 20 ms after each piece, so that the client has
+    received (and searched) it before the next arrives."""
+
+    async def handle(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        try:
+            if await _read_request(reader):
+                writer.write(head)
+                for piece in pieces:
+                    writer.write(piece)
+                    await writer.drain()
+                    await asyncio.sleep(0.02)
+        finally:
+            writer.close()
+
+    return handle
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+async def test_the_closing_delimiter_split_at_every_byte(chunked: bool) -> None:
+    """The body arrives in two reads cut at every offset around the CRLF and the
+    closing delimiter after the image: the in-place search still finds it."""
+    payload = _payload(5000, seed=21)
+    body = _mtom_body(payload)
+    end = body.rindex(b"\r\n--" + BOUNDARY.encode())
+    if chunked:  # one chunk: the data starts after its size line
+        head = _head("Transfer-Encoding: chunked")
+        framed = _chunked(body, [len(body)])
+        data_start = len(b"%x\r\n" % len(body))
+    else:
+        head, framed, data_start = _head(f"Content-Length: {len(body)}"), body, 0
+    for offset in range(-3, len(b"\r\n--" + BOUNDARY.encode() + b"--\r\n") + 1):
+        cut = data_start + end + offset
+        handler = _paced_device(head, [framed[:cut], framed[cut:]])
+        assert await _fetch_in_place(handler) == payload, offset
+
+
 async def test_http_transport_reads_retrieve_image_in_place(tmp_path: Path) -> None:
     """HttpTransport's own client goes through the buffered layer, and ``save``
     writes exactly the image."""
@@ -251,6 +290,31 @@ async def test_http_transport_reads_retrieve_image_in_place(tmp_path: Path) -> N
         await server.wait_closed()
     assert (tmp_path / "page.png").read_bytes() == payload
     assert len(seen) == 1 and isinstance(seen[0], BufferedNetworkStream)
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked odd sizes"])
+async def test_a_client_of_ones_own_reads_through_httpx(
+    framing: str, tmp_path: Path
+) -> None:
+    """With the caller's own httpx client (no buffered layer) the body is read
+    through httpx: the same bytes, by the other path."""
+    payload = _payload(700_001, seed=13)
+    head, body = FRAMINGS[framing](_mtom_body(payload))
+    server, port = await _serve(_device(head, _pieces(body, seed=7)))
+    try:
+        async with httpx.AsyncClient() as client:
+            url = f"http://127.0.0.1:{port}/"
+            async with HttpTransport(url, client=client) as transport:
+                result = await ScannerServiceClient(transport).retrieve_image(
+                    job_id=1, job_token="t", document_description=DOC
+                )
+                stream = result._response.extensions.get("network_stream")
+                assert not isinstance(stream, BufferedNetworkStream)
+                await result.save(tmp_path / "page.png")
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert (tmp_path / "page.png").read_bytes() == payload
 
 
 # -- connection reuse ------------------------------------------------------------------
