@@ -377,7 +377,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-mib", type=int, default=512)
     parser.add_argument("--dir", default=None, help="where the files go (disk is fine)")
-    parser.add_argument("--repeat", type=int, default=3, help="rounds (best counts)")
+    parser.add_argument("--repeat", type=int, default=5, help="rounds (best counts)")
     parser.add_argument("--skip-buffered", action="store_true")
     parser.add_argument("--serve", nargs=2, metavar=("KIND", "PAYLOAD"))
     parser.add_argument("--client", nargs=3, metavar=("KIND", "URL", "OUT"))

@@ -295,7 +295,13 @@ class HttpAttachmentResponse:
 
 
 class HttpTransport:
-    """Sends SOAP 1.2 requests over HTTP with httpx (async, connection reuse)."""
+    """Sends SOAP 1.2 requests over HTTP with httpx (async, connection reuse).
+
+    Without ``client`` it makes its own, over
+    :class:`~.netstream.BufferedHTTPTransport`, which lets ``retrieve_image`` read the
+    image where it lands (no proxies from the environment: scanners are local). With
+    ``client`` (a proxy, custom limits, event hooks) everything goes through that
+    client, attachment bodies through httpx's own reader."""
 
     def __init__(
         self,

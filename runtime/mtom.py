@@ -237,7 +237,9 @@ async def _read_file(path: str | os.PathLike[str]) -> AsyncGenerator[bytes, None
     handle = await asyncio.to_thread(open, path, "rb")
     reading = loop.run_in_executor(None, handle.read, FILE_CHUNK)
     try:
-        while chunk := await reading:
+        # Shielded: a cancelled consumer must not cancel the read's future, whose
+        # completion is what closes the file below (the thread may still be in it).
+        while chunk := await asyncio.shield(reading):
             reading = loop.run_in_executor(None, handle.read, FILE_CHUNK)
             yield chunk
     finally:

@@ -21,7 +21,8 @@ public ``network_backend`` hook:
   framing).
 
 A body read this way bypasses h11, so the connection is closed afterwards instead of
-being reused (httpcore does that on its own when a response closes unfinished).
+being reused (httpcore does that on its own when a response closes unfinished). Under
+TLS, asyncio's SSL layer hands the data over as bytes, copied into the same buffer.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ DEFAULT_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connecti
 
 # The blank line that ends a head; LF-only accepted, as h11 does.
 _HEAD_END: Final = re.compile(rb"\n\r?\n")
+# A chunk size: hex digits only (int(x, 16) would also take a sign, "0x" and "_").
+_CHUNK_SIZE: Final = re.compile(rb"[0-9A-Fa-f]{1,16}")
 
 
 class _Receiver(asyncio.BufferedProtocol):
@@ -71,6 +74,7 @@ class _Receiver(asyncio.BufferedProtocol):
         self._waiter: asyncio.Future[None] | None = None
         self._drained: asyncio.Future[None] | None = None
         self._reading_paused = False
+        self._overflow: list[bytes] = []
 
     # -- asyncio callbacks ---------------------------------------------------------------
 
@@ -84,9 +88,8 @@ class _Receiver(asyncio.BufferedProtocol):
 
     def buffer_updated(self, nbytes: int) -> None:
         self.end += nbytes
-        if self.end == len(self.buffer) and self.transport is not None:
-            self.transport.pause_reading()
-            self._reading_paused = True
+        if self.end == len(self.buffer):
+            self._pause()
         self._wake()
 
     def eof_received(self) -> bool:
@@ -96,7 +99,9 @@ class _Receiver(asyncio.BufferedProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.eof = True
-        self.error = exc
+        # Without its traceback: the frames in it hold a view of the buffer (from
+        # get_buffer), which would keep the buffer from ever growing again.
+        self.error = None if exc is None else exc.with_traceback(None)
         self._wake()
         if self._drained is not None and not self._drained.done():
             self._drained.set_result(None)
@@ -113,6 +118,33 @@ class _Receiver(asyncio.BufferedProtocol):
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
+    def feed(self, data: bytes) -> None:
+        """Bytes handed over whole (TLS, see :class:`_TlsFeed`): what does not fit
+        after ``end`` waits in ``_overflow`` until :meth:`make_room`, with reading
+        paused meanwhile."""
+        if not self._overflow:
+            room = len(self.buffer) - self.end
+            taken = min(room, len(data))
+            self.buffer[self.end : self.end + taken] = data[:taken]
+            self.end += taken
+            data = data[taken:]
+        if data:
+            self._overflow.append(data)
+            self._pause()
+        self._wake()
+
+    def _pause(self) -> None:
+        # During start_tls there is no transport to pause: the new one is paused
+        # when it is set (set_transport).
+        if not self._reading_paused and self.transport is not None:
+            self.transport.pause_reading()
+        self._reading_paused = True
+
+    def set_transport(self, transport: asyncio.Transport | None) -> None:
+        self.transport = transport
+        if transport is not None and self._reading_paused:
+            transport.pause_reading()
+
     # -- for the readers -----------------------------------------------------------------
 
     def make_room(self, capacity: int = 0) -> None:
@@ -124,10 +156,15 @@ class _Receiver(asyncio.BufferedProtocol):
             # two ranges may overlap (the copy is of the few bytes left unread).
             self.buffer[:unread] = self.buffer[self.start : self.end]
             self.start, self.end = 0, unread
-        if self.end == len(self.buffer):
-            capacity = max(capacity, 2 * len(self.buffer))
+        waiting = sum(map(len, self._overflow))
+        if self.end + waiting >= len(self.buffer):
+            capacity = max(capacity, 2 * (self.end + waiting))
         if capacity > len(self.buffer):
             self.buffer.extend(bytes(capacity - len(self.buffer)))
+        for data in self._overflow:
+            self.buffer[self.end : self.end + len(data)] = data
+            self.end += len(data)
+        self._overflow.clear()
         if self._reading_paused and self.transport is not None:
             self._reading_paused = False
             self.transport.resume_reading()
@@ -136,9 +173,9 @@ class _Receiver(asyncio.BufferedProtocol):
         """Wait for bytes after ``end`` (the unread ones may move to the front first).
         False at end of stream. Raises TimeoutError after ``timeout`` seconds of
         silence."""
+        unread = self.end - self.start
         self.make_room()
-        before = self.end
-        while self.end == before:
+        while self.end - self.start == unread:
             if self.eof:
                 return False
             self._waiter = asyncio.get_running_loop().create_future()
@@ -172,6 +209,31 @@ class _Receiver(asyncio.BufferedProtocol):
         """The head at ``start`` is a 1xx response (another head follows)."""
         status_line = bytes(self.buffer[self.start : self.start + 16]).split()
         return len(status_line) > 1 and status_line[1][:1] == b"1"
+
+
+class _TlsFeed(asyncio.Protocol):
+    """The protocol under TLS: bytes handed to :meth:`_Receiver.feed`. asyncio's SSL
+    layer (3.11) gives a buffered protocol only what fits its buffer when the peer
+    closes without close_notify, and drops the rest; whole bytes objects lose
+    nothing (one copy more, for TLS only)."""
+
+    def __init__(self, receiver: _Receiver) -> None:
+        self._receiver = receiver
+
+    def data_received(self, data: bytes) -> None:
+        self._receiver.feed(data)
+
+    def eof_received(self) -> bool:
+        return self._receiver.eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._receiver.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self._receiver.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._receiver.resume_writing()
 
 
 class BufferedNetworkStream(httpcore.AsyncNetworkStream):
@@ -233,11 +295,15 @@ class BufferedNetworkStream(httpcore.AsyncNetworkStream):
         timeout: float | None = None,
     ) -> httpcore.AsyncNetworkStream:
         loop = asyncio.get_running_loop()
+        receiver = self._receiver
+        # Data can arrive with the end of the handshake, before start_tls returns the
+        # new transport: until then there is none to pause (set_transport does it).
+        receiver.set_transport(None)
         try:
             async with asyncio.timeout(timeout):
                 transport = await loop.start_tls(
                     self._transport,
-                    self._receiver,
+                    _TlsFeed(receiver),
                     ssl_context,
                     server_hostname=server_hostname,
                 )
@@ -248,8 +314,8 @@ class BufferedNetworkStream(httpcore.AsyncNetworkStream):
             self._transport.close()
             raise httpcore.ConnectError(str(exc)) from exc
         assert transport is not None
-        self._receiver.transport = transport  # start_tls does not call connection_made
-        return BufferedNetworkStream(transport, self._receiver)
+        receiver.set_transport(transport)  # start_tls does not call connection_made
+        return BufferedNetworkStream(transport, receiver)
 
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable":
@@ -409,12 +475,11 @@ class ChunkedWindow(ByteWindow):
                 if not line.strip():
                     continue  # the line end after a chunk's data
                 size_text = line.split(b";", 1)[0].strip()
-                try:
-                    self._left = int(size_text, 16)
-                except ValueError:
+                if not _CHUNK_SIZE.fullmatch(size_text):
                     raise ProtocolError(
                         f"chunked body: bad chunk size {size_text[:40]!r}"
-                    ) from None
+                    )
+                self._left = int(size_text, 16)
                 self._state = "data" if self._left else "trailers"
             elif self._state == "trailers" and not line:
                 self._state = "done"
@@ -525,5 +590,7 @@ def buffered_body(response: httpx.Response) -> ByteWindow | None:
     stream = response.extensions.get("network_stream")
     if not isinstance(stream, BufferedNetworkStream):
         return None
+    if response.request.method == "HEAD" or response.status_code in (204, 304):
+        return None  # no body (RFC 9112 6.3), whatever the headers say
     timeouts = response.request.extensions.get("timeout", {})
     return stream.body_window(response.headers, timeouts.get("read"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import array
 import asyncio
 import os
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -434,3 +435,33 @@ async def test_missing_file_aborts_the_job(tmp_path: Path) -> None:
         active = await client.get_active_jobs()
         assert job.job_id not in [s.job_id for s in active.active_jobs.job_summary]
         assert job.job_id not in [j.job_status.job_id for j in active.active_jobs.job]
+
+
+async def test_a_cancelled_file_read_does_not_block_the_loop(tmp_path: Path) -> None:
+    """A consumer cancelled while a file read is running in the worker thread: the
+    file is closed when that read ends, not at once on the event loop (closing a
+    file a thread reads waits for the read: here a FIFO held open for 2 s)."""
+    fifo = tmp_path / "scan.fifo"
+    os.mkfifo(fifo)
+
+    def writer() -> None:
+        with open(fifo, "wb") as pipe:
+            pipe.write(b"x" * 10)
+            pipe.flush()
+            time.sleep(2.0)
+
+    feeding = asyncio.create_task(asyncio.to_thread(writer))
+
+    async def consume() -> None:
+        async for _ in mtom.iter_source(str(fifo)):
+            pass
+
+    task = asyncio.create_task(consume())
+    await asyncio.sleep(0.3)  # the read of 1 MiB is now waiting on the FIFO
+    task.cancel()
+    started = time.monotonic()
+    await asyncio.sleep(0.05)  # the loop runs on; a blocking close would stall it here
+    assert time.monotonic() - started < 0.5
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await feeding

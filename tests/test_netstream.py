@@ -14,6 +14,7 @@ errors, a bad chunk size is a ProtocolError, and TLS works through the same laye
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import shutil
@@ -21,6 +22,8 @@ import socket
 import ssl
 import struct
 import subprocess
+import threading
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
@@ -464,9 +467,14 @@ async def test_a_stall_in_the_image_times_out(framing: str, tmp_path: Path) -> N
     assert isinstance(error.__cause__, httpx.ReadTimeout)
 
 
-async def test_a_bad_chunk_size_is_a_protocol_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", [b"not-hex", b"-4", b"+a", b"0x10", b"1_0"])
+async def test_a_bad_chunk_size_is_a_protocol_error(
+    size: bytes, tmp_path: Path
+) -> None:
+    """Hex digits only: a sign once moved the decoder back onto its own size line
+    and froze the event loop."""
     body = _mtom_body(_payload(50_000))
-    framed = b"7530\r\n" + body[:30_000] + b"\r\nnot-hex\r\n" + body[30_000:]
+    framed = b"7530\r\n" + body[:30_000] + b"\r\n" + size + b"\r\n" + body[30_000:]
     handler = _device(_head("Transfer-Encoding: chunked"), [framed])
     # raised where the bad line is decoded: maybe before the image part
     error = await _save_fails(handler, tmp_path, ProtocolError)
@@ -503,3 +511,158 @@ async def test_tls_through_the_buffered_layer(tmp_path: Path) -> None:
     body = _mtom_body(payload)
     handler = _device(_head(f"Content-Length: {len(body)}"), _pieces(body, seed=6))
     assert await _fetch_in_place(handler, server_context, client_context) == payload
+
+
+@pytest.mark.parametrize(
+    ("method", "status"),
+    [("HEAD", "200 OK"), ("POST", "204 No Content"), ("POST", "304 Not Modified")],
+)
+async def test_a_response_without_a_body_has_no_window(
+    method: str, status: str
+) -> None:
+    """HEAD, 204 and 304 have no body whatever their headers say (RFC 9112 6.3)."""
+
+    async def handle(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await _read_request(reader)
+        writer.write(_head("Content-Length: 100", status=status))
+        await writer.drain()
+        await asyncio.sleep(2)
+        writer.close()
+
+    server, port = await _serve(handle)
+    try:
+        async with httpx.AsyncClient(transport=BufferedHTTPTransport()) as client:
+            content = None if method == "HEAD" else b"x"
+            request = client.build_request(
+                method, f"http://127.0.0.1:{port}/", content=content
+            )
+            response = await client.send(request, stream=True)
+            assert buffered_body(response) is None
+            await response.aclose()
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_reset_before_the_body_is_opened_is_a_typed_error(
+    tmp_path: Path,
+) -> None:
+    """The reset is processed while an (async) response hook runs, before the body
+    window is opened: a typed error, not a BufferError from a buffer that the reset's
+    traceback still held a view of."""
+    body = _mtom_body(_payload(100_000))
+    head = _head(f"Content-Length: {len(body)}")
+
+    async def hook(response: httpx.Response) -> None:
+        await asyncio.sleep(0.2)
+
+    handler = _device(head, [body[:5000]], then="reset")
+    server, port = await _serve(handler)
+    try:
+        transport = BufferedHTTPTransport()
+        async with httpx.AsyncClient(
+            transport=transport, event_hooks={"response": [hook]}
+        ) as client:
+            url = f"http://127.0.0.1:{port}/"
+            async with HttpTransport(url, client=client) as soap:
+                with pytest.raises((TransportError, TruncatedAttachmentError)):
+                    result = await ScannerServiceClient(soap).retrieve_image(
+                        job_id=1, job_token="t", document_description=DOC
+                    )
+                    await result.save(tmp_path / "page.png")
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert list(tmp_path.iterdir()) == []
+
+
+def _blocking_tls_server(
+    context: ssl.SSLContext, reply: bytes, *, answer_at_once: bool
+) -> int:
+    """A TLS server in a thread (blocking sockets, as a device's stack might be): it
+    sends ``reply`` after the request, or at once after the handshake, then closes
+    without a TLS close_notify. Returns its port."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def run() -> None:
+        with listener:
+            raw, _ = listener.accept()
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            with context.wrap_socket(raw, server_side=True) as conn:
+                if not answer_at_once:
+                    received = b""
+                    while b"\r\n\r\n" not in received:
+                        received += conn.recv(65536)
+                conn.sendall(reply)
+                conn.shutdown(socket.SHUT_WR)  # a FIN, no close_notify
+                conn.settimeout(5)
+                with contextlib.suppress(OSError):
+                    while conn.recv(65536):
+                        pass
+
+    threading.Thread(target=run, daemon=True).start()
+    return int(listener.getsockname()[1])
+
+
+@pytest.mark.parametrize("framing", ["content-length", "close-delimited"])
+async def test_tls_reply_then_close_without_close_notify(
+    framing: str, tmp_path: Path
+) -> None:
+    """A 300 KB plain reply over TLS, then a bare FIN: all of it arrives (asyncio's SSL
+    layer dropped what did not fit a buffered protocol's buffer at that point)."""
+    cert, key = _self_signed(tmp_path)
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    body = bytes(range(256)) * 1200
+    length = f"Content-Length: {len(body)}\r\n" if framing == "content-length" else ""
+    reply = (
+        "HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml\r\n"
+        f"{length}Connection: close\r\n\r\n"
+    ).encode() + body
+    port = _blocking_tls_server(server_context, reply, answer_at_once=False)
+    transport = BufferedHTTPTransport(
+        verify=ssl.create_default_context(cafile=str(cert))
+    )
+    async with httpx.AsyncClient(transport=transport, timeout=5) as client:
+        response = await client.post(f"https://127.0.0.1:{port}/", content=b"<r/>")
+    assert response.content == body
+
+
+@pytest.mark.parametrize("tls12", [True, False])
+async def test_tls_reply_arriving_with_the_end_of_the_handshake(
+    tls12: bool, tmp_path: Path
+) -> None:
+    """The server answers as soon as the handshake ends, while the event loop is busy
+    elsewhere: the reply reaches the receiver before start_tls returns, and reading
+    must still go on afterwards (it was paused on the replaced transport)."""
+    cert, key = _self_signed(tmp_path)
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    if tls12:
+        server_context.maximum_version = ssl.TLSVersion.TLSv1_2
+    body = bytes(range(256)) * 800
+    reply = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(body)
+    ) + body
+    port = _blocking_tls_server(server_context, reply, answer_at_once=True)
+    stop = asyncio.Event()
+
+    async def busy() -> None:  # other work in the loop, in blocking slices
+        while not stop.is_set():
+            time.sleep(0.02)
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(busy())
+    try:
+        transport = BufferedHTTPTransport(
+            verify=ssl.create_default_context(cafile=str(cert))
+        )
+        async with httpx.AsyncClient(transport=transport, timeout=3) as client:
+            response = await client.post(f"https://127.0.0.1:{port}/", content=b"<r/>")
+        assert response.content == body
+    finally:
+        stop.set()
+        await other
