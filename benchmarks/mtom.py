@@ -5,11 +5,12 @@
 Every client runs in its own process (peak RSS: a Python client's own VmHWM, curl's
 from wait4) and times its own transfer (from connecting to the file closed, so
 interpreter start-up and imports do not count); each server runs in its own process.
-Every received file is compared with the payload byte for byte. The attachment is a file of --size-mib MiB.
-Cases 1-4 run --repeat times, interleaved (each round in a rotated order), then case 5 (which needs three times the
-attachment in memory, and so evicts the page cache) as often; each case keeps its best
-time (as timeit does: a slower run measures interference, such as a VM that faults in
-memory the first time a file takes it, not the code) and its highest peak RSS.
+Every received file is compared with the payload byte for byte. The attachment is a
+file of --size-mib MiB. Cases 1-4 run --repeat times, interleaved (each round in its
+own shuffled order), then case 5 (which needs three times the attachment in memory,
+and so evicts the page cache) as often; each case keeps its best time (as timeit
+does: a slower run measures interference, such as a VM that faults in memory the first
+time a file takes it, not the code) and its highest peak RSS.
 
 1. baseline: a raw-socket reader (recv_into + write of memoryviews) against the raw
    server: the Python ceiling for a client;
@@ -34,6 +35,7 @@ import asyncio
 import filecmp
 import json
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -289,8 +291,10 @@ def _vm_hwm_mib() -> float:
 def _run(argv: list[str]) -> tuple[str, float]:
     """Run a client process; its stdout and its peak RSS in MiB. Dirty pages of the
     earlier cases are written back first, so that no case pays for another's
-    writeback (on a disk the kernel throttles whoever writes when they pile up)."""
+    writeback (on a disk the kernel throttles whoever writes when they pile up), and
+    the machine gets a moment to settle (the last case's server may still be busy)."""
     os.sync()
+    time.sleep(0.5)
     with tempfile.TemporaryFile() as stdout:
         process = subprocess.Popen(argv, stdout=stdout)
         _, status, usage = os.wait4(process.pid, 0)
@@ -427,11 +431,11 @@ def main() -> int:
         ]
         # The buffered client takes 3x the attachment in memory: its rounds come after
         # all the others, so that what it evicts from the page cache slows nobody.
-        # Each round starts one case later, so that no case always follows the same
-        # other one (whose writeback or page cache churn it would inherit).
+        # Each round runs the cases in its own (seeded) shuffled order, so that no case
+        # always follows the same other one, whose after-effects (writeback, a server
+        # still tidying up) it would inherit.
         rounds = [
-            cases[r % len(cases) :] + cases[: r % len(cases)]
-            for r in range(args.repeat)
+            random.Random(r).sample(cases, len(cases)) for r in range(args.repeat)
         ]
         if not args.skip_buffered:
             buffered = (
