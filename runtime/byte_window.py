@@ -29,6 +29,14 @@ class ByteWindow(ABC):
         """Receive more bytes (``end`` grows; the unread bytes may move, ``start``
         follows them). False at the end of the data: nothing more will come."""
 
+    def drop_consumed(self) -> None:
+        """Forget the bytes before ``start`` (for a window with a buffer of its own;
+        dropping a prefix of a bytearray moves its start, not its bytes)."""
+        if self.start:
+            del self.buffer[: self.start]
+            self.end -= self.start
+            self.start = 0
+
 
 class IterWindow(ByteWindow):
     """A window over an async iterator of chunks."""
@@ -47,10 +55,7 @@ class IterWindow(ByteWindow):
             except StopAsyncIteration:
                 self._exhausted = True
                 break
-            if self.start:
-                # Dropping a prefix of a bytearray moves its start, not its bytes.
-                del self.buffer[: self.start]
-                self.start = 0
+            self.drop_consumed()
             self.buffer += chunk
             self.end = len(self.buffer)
             if chunk:

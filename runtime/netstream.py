@@ -487,10 +487,7 @@ class ChunkedWindow(ByteWindow):
                 return True if copied else False
 
     async def fill(self) -> bool:
-        if self.start:
-            del self.buffer[: self.start]
-            self.end -= self.start
-            self.start = 0
+        self.drop_consumed()
         while True:
             if self._state == "done":
                 return False

@@ -27,6 +27,7 @@ from xml.sax.saxutils import escape as xml_escape
 import httpx
 import pytest
 from interop_support import ServedScanner
+from job_support import scan_ticket
 from lxml import etree
 from wsdscan.generated import ScannerServiceClient
 from wsdscan.generated.models.scan import (
@@ -42,8 +43,6 @@ from wsdscan.runtime.envelope import build_envelope, parse_envelope
 from wsdscan.runtime.faults import SoapFault, fault_from_element
 from wsdscan.runtime.namespaces import SOAP_ENV, WSA
 from wsdscan.runtime.xmlbind import to_string
-
-from wsdscan.scanning import ScannerSession
 
 SCAN = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -645,14 +644,10 @@ async def test_fault_reason_with_control_characters() -> None:
 # -- jobs: tokens, ids, races, busy ------------------------------------------------------
 
 
-async def _ticket(client: ScannerServiceClient) -> ScanTicket:
-    async with ScannerSession("unused", transport=client.transport) as session:
-        info = await session.info()
-    return info.ticket(source="Platen", resolution=75, color="Grayscale8", format="png")
-
-
 async def _create(client: ScannerServiceClient) -> CreateScanJobResponse:
-    return await client.create_scan_job(scan_ticket=await _ticket(client))
+    return await client.create_scan_job(
+        scan_ticket=await scan_ticket(client, color="Grayscale8")
+    )
 
 
 async def _retrieve_all(
@@ -902,7 +897,7 @@ async def test_xxe_in_create_scan_job_creates_no_job(
     secret = f"SECRET-{uuid.uuid4()}"
     secret_file = tmp_path / "secret.txt"
     secret_file.write_text(secret)
-    ticket = await _ticket(client)
+    ticket = await scan_ticket(client, color="Grayscale8")
     history_before = await _history_ids(client)
     http = f"http://127.0.0.1:{listener.port}"
     dtd = '<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE soap:Envelope [{}]>'
@@ -1010,7 +1005,7 @@ async def test_create_scan_job_while_busy(client: ScannerServiceClient) -> None:
 async def test_busy_fault_on_the_wire(client: ScannerServiceClient, url: str) -> None:
     job = await _create(client)
     try:
-        ticket = await _ticket(client)
+        ticket = await scan_ticket(client, color="Grayscale8")
         from wsdscan.generated.models.scan import CreateScanJobRequest
         from wsdscan.runtime.xmlbind import to_element
 

@@ -20,6 +20,7 @@ from typing import Any
 from xml.etree.ElementTree import QName
 
 import pytest
+from job_support import scan_ticket
 from lxml import etree
 from wsdscan.generated import ScannerServiceBase, ScannerServiceClient
 from wsdscan.generated.models import scan
@@ -32,7 +33,6 @@ from wsdscan.runtime.serve import running
 from wsdscan.runtime.server import SoapApp
 from wsdscan.runtime.xmlbind import to_element
 
-from wsdscan.scanning import ScannerSession
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 
 SCAN_NS = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
@@ -535,11 +535,7 @@ async def test_client_disconnect_aborts_the_job() -> None:
         url = srv.url("/WSDScanner")
         async with HttpTransport(url) as transport:
             client = ScannerServiceClient(transport)
-            async with ScannerSession("unused", transport=transport) as session:
-                info = await session.info()
-            ticket = info.ticket(
-                source="Platen", resolution=75, color="RGB24", format="png"
-            )
+            ticket = await scan_ticket(client)
             job = await client.create_scan_job(scan_ticket=ticket)
             result = await client.retrieve_image(
                 job_id=job.job_id, job_token=job.job_token, document_description=DOC

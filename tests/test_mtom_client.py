@@ -19,6 +19,7 @@ from xml.etree.ElementTree import QName
 
 import httpx
 import pytest
+from job_support import scan_ticket
 from test_mtom import (
     DOC,
     PAYLOAD,
@@ -41,7 +42,6 @@ from wsdscan.runtime.faults import ClientErrorJobIdNotFound
 from wsdscan.runtime.serve import running
 from wsdscan.runtime.server import SoapApp
 
-from wsdscan.scanning import ScannerSession
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 
 SCAN_NS = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
@@ -267,12 +267,7 @@ async def test_mtom_reply_to_a_plain_operation(trailing_part: bool) -> None:
         data = elements.scanner_elements.element_data
         assert [d.valid for d in data] == [True, True]
         assert data[0].scanner_configuration is not None
-        async with ScannerSession("unused", transport=transport) as session:
-            info = await session.info()
-        ticket = info.ticket(
-            source="Platen", resolution=75, color="RGB24", format="png"
-        )
-        job = await client.create_scan_job(scan_ticket=ticket)
+        job = await client.create_scan_job(scan_ticket=await scan_ticket(client))
         assert job.job_id > 0 and job.job_token
         active = await client.get_active_jobs()
         assert [s.job_id for s in active.active_jobs.job_summary] == [job.job_id]

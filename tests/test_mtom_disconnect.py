@@ -31,14 +31,13 @@ from xml.etree.ElementTree import QName
 import httpx
 import pytest
 from interop_support import ServedScanner
+from job_support import scan_ticket
 from PIL import Image
 from wsdscan.generated import ScannerServiceClient, routes
 from wsdscan.generated.models import scan
 from wsdscan.runtime.client import HttpTransport
 from wsdscan.runtime.envelope import ANONYMOUS, build_envelope
 from wsdscan.runtime.xmlbind import to_element
-
-from wsdscan.scanning import ScannerSession
 
 SCAN_NS = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
 DOC = scan.DocumentDescription(document_name="IMAGE000.PNG")
@@ -64,14 +63,6 @@ def served() -> Iterator[ServedScanner]:
 async def client(served: ServedScanner) -> AsyncIterator[ScannerServiceClient]:
     async with HttpTransport(served.url, timeout=httpx.Timeout(20.0)) as transport:
         yield ScannerServiceClient(transport)
-
-
-async def _ticket(
-    client: ScannerServiceClient, dpi: int, color: str
-) -> scan.ScanTicket:
-    async with ScannerSession("unused", transport=client.transport) as session:
-        info = await session.info()
-    return info.ticket(source="Platen", resolution=dpi, color=color, format="png")
 
 
 def _retrieve_request(url: str, job: scan.CreateScanJobResponse) -> bytes:
@@ -181,7 +172,7 @@ def _reasons(reasons: scan.JobStateReasons) -> list[str]:
 async def test_client_gone_mid_transfer_aborts_job(
     served: ServedScanner, client: ScannerServiceClient, how: str
 ) -> None:
-    big = await _ticket(client, 600, "RGB24")
+    big = await scan_ticket(client, dpi=600)
     job = await client.create_scan_job(scan_ticket=big)
     request = _retrieve_request(served.url, job)
     if how == "httpx":
@@ -225,7 +216,7 @@ async def test_client_gone_mid_transfer_aborts_job(
     # The server still serves a new, complete scan (max-active-jobs is 1: the aborted
     # job does not hold the scanner).
     small = await client.create_scan_job(
-        scan_ticket=await _ticket(client, 75, "Grayscale8")
+        scan_ticket=await scan_ticket(client, color="Grayscale8")
     )
     assert small.job_id != job.job_id
     page = await client.retrieve_image(
@@ -254,7 +245,7 @@ async def test_client_that_stops_reading_is_dropped_after_write_timeout() -> Non
         async with HttpTransport(srv.url, timeout=httpx.Timeout(20.0)) as transport:
             client = ScannerServiceClient(transport)
             job = await client.create_scan_job(
-                scan_ticket=await _ticket(client, 600, "RGB24")
+                scan_ticket=await scan_ticket(client, dpi=600)
             )
             parts = urlsplit(srv.url)
             assert parts.hostname == "127.0.0.1" and parts.port
@@ -278,7 +269,7 @@ async def test_client_that_stops_reading_is_dropped_after_write_timeout() -> Non
             ), srv.log_tail()
             # The scanner is free again.
             small = await client.create_scan_job(
-                scan_ticket=await _ticket(client, 75, "Grayscale8")
+                scan_ticket=await scan_ticket(client, color="Grayscale8")
             )
             page = await client.retrieve_image(
                 job_id=small.job_id, job_token=small.job_token, document_description=DOC

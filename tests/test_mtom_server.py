@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from job_support import scan_ticket
 from lxml import etree
 from test_mtom import DOC, _job_status, _payload
 from wsdscan.generated import ScannerServiceBase, ScannerServiceClient
@@ -29,7 +30,6 @@ from wsdscan.runtime.serve import running
 from wsdscan.runtime.server import SoapApp
 from wsdscan.runtime.xmlbind import to_element
 
-from wsdscan.scanning import ScannerSession
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 
 SOAP_ENV = "http://www.w3.org/2003/05/soap-envelope"
@@ -415,12 +415,7 @@ async def test_missing_file_aborts_the_job(tmp_path: Path) -> None:
         HttpTransport(srv.url("/WSDScanner")) as transport,
     ):
         client = ScannerServiceClient(transport)
-        async with ScannerSession("unused", transport=transport) as session:
-            info = await session.info()
-        ticket = info.ticket(
-            source="Platen", resolution=75, color="RGB24", format="png"
-        )
-        job = await client.create_scan_job(scan_ticket=ticket)
+        job = await client.create_scan_job(scan_ticket=await scan_ticket(client))
         with pytest.raises(ServerFault):
             await client.retrieve_image(
                 job_id=job.job_id, job_token=job.job_token, document_description=DOC

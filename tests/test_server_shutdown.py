@@ -8,7 +8,8 @@ import asyncio
 import time
 
 import pytest
-from test_virtual_transfer import BIG, PATH, RawClient, _ticket
+from job_support import scan_ticket
+from test_virtual_transfer import BIG, PATH, RawClient
 from wsdscan.generated import ScannerServiceClient
 from wsdscan.generated.models import scan
 from wsdscan.runtime.client import HttpTransport
@@ -30,7 +31,9 @@ async def test_a_stalled_image_transfer_delays_stopping_only_so_long() -> None:
         url = srv.url(PATH)
         async with HttpTransport(url) as transport:
             client = ScannerServiceClient(transport)
-            job = await client.create_scan_job(scan_ticket=await _ticket(url, "Platen"))
+            job = await client.create_scan_job(
+                scan_ticket=await scan_ticket(client, dpi=300)
+            )
         raw = await RawClient.connect(srv.port)
         assert await raw.retrieve(url, job, "p1") > BIG  # then never read
     finally:

@@ -12,6 +12,7 @@ from xml.etree.ElementTree import QName
 
 import pytest
 from interop_support import ServedScanner
+from job_support import scan_ticket
 from PIL import Image
 from wsdscan.generated import ScannerServiceClient
 from wsdscan.generated.models import scan
@@ -20,7 +21,7 @@ from wsdscan.runtime.client import HttpTransport
 from wsdscan.runtime.serve import running
 from wsdscan.runtime.server import SoapApp
 
-from wsdscan.scanning import PageNamer, ScannerSession
+from wsdscan.scanning import PageNamer
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig, read_marker
 
 SCAN_NS = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
@@ -40,14 +41,6 @@ async def client(url: str) -> AsyncIterator[ScannerServiceClient]:
         yield ScannerServiceClient(transport)
 
 
-async def _ticket(
-    client: ScannerServiceClient, source: str, dpi: int, color: str
-) -> scan.ScanTicket:
-    async with ScannerSession("unused", transport=client.transport) as session:
-        info = await session.info()
-    return info.ticket(source=source, resolution=dpi, color=color, format="png")
-
-
 async def test_all_eight_operations(client: ScannerServiceClient) -> None:
     # GetScannerElements
     names = [QName(SCAN_NS, "ScannerConfiguration"), QName(SCAN_NS, "ScannerStatus")]
@@ -60,7 +53,7 @@ async def test_all_eight_operations(client: ScannerServiceClient) -> None:
         data[0].scanner_configuration is not None and data[1].scanner_status is not None
     )
 
-    ticket = await _ticket(client, "Platen", 100, "Grayscale8")
+    ticket = await scan_ticket(client, dpi=100, color="Grayscale8")
     # ValidateScanTicket
     validation = await client.validate_scan_ticket(scan_ticket=ticket)
     assert validation.validation_info.valid_ticket is True
@@ -94,7 +87,7 @@ async def test_all_eight_operations(client: ScannerServiceClient) -> None:
 
     # CancelJob on a new ADF job, then its images are gone.
     adf_job = await client.create_scan_job(
-        scan_ticket=await _ticket(client, "ADF", 100, "RGB24")
+        scan_ticket=await scan_ticket(client, source="ADF", dpi=100)
     )
     assert await client.cancel_job(job_id=adf_job.job_id) == scan.CancelJobResponse()
     with pytest.raises(
@@ -106,7 +99,7 @@ async def test_all_eight_operations(client: ScannerServiceClient) -> None:
 
 
 async def test_job_faults_over_http(client: ScannerServiceClient) -> None:
-    ticket = await _ticket(client, "ADF", 100, "RGB24")
+    ticket = await scan_ticket(client, source="ADF", dpi=100)
     job = await client.create_scan_job(scan_ticket=ticket)
     with pytest.raises(faults.ClientErrorInvalidJobToken):
         await client.retrieve_image(

@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from xml.etree.ElementTree import QName
 
 import pytest
+from job_support import scan_ticket
 from PIL import Image
 from test_eventing import Recorder
 from wsdscan.generated import EVENT_ROUTES, ScannerServiceClient, routes
@@ -34,7 +35,6 @@ from wsdscan.runtime.server import ServerLimits, SoapApp
 from wsdscan.runtime.xmlbind import to_element
 
 from wsdscan.press import serve_eventing
-from wsdscan.scanning import ScannerSession
 from wsdscan.virtual import (
     PageMarker,
     VirtualScanner,
@@ -53,12 +53,6 @@ CLIENT_RCVBUF = 64 * 1024
 
 def _value(item: object) -> str:
     return str(getattr(item, "value", item))
-
-
-async def _ticket(url: str, source: str, dpi: int = 300) -> scan.ScanTicket:
-    async with ScannerSession(url) as session:
-        info = await session.info()
-    return info.ticket(source=source, resolution=dpi, color="RGB24", format="png")
 
 
 async def _job_state(
@@ -164,7 +158,9 @@ async def test_a_transfer_slower_than_the_job_timeout_keeps_the_job() -> None:
         url = srv.url(PATH)
         async with HttpTransport(url) as transport:
             client = ScannerServiceClient(transport)
-            job = await client.create_scan_job(scan_ticket=await _ticket(url, "ADF"))
+            job = await client.create_scan_job(
+                scan_ticket=await scan_ticket(client, source="ADF", dpi=300)
+            )
             raw = await RawClient.connect(srv.port)
             try:
                 length = await raw.retrieve(url, job, "p1")
@@ -216,7 +212,9 @@ async def test_a_client_that_stops_reading_is_dropped_and_its_job_aborted(
         url = srv.url(PATH)
         async with HttpTransport(url) as transport:
             client = ScannerServiceClient(transport)
-            job = await client.create_scan_job(scan_ticket=await _ticket(url, "Platen"))
+            job = await client.create_scan_job(
+                scan_ticket=await scan_ticket(client, source="Platen", dpi=300)
+            )
             raw = await RawClient.connect(srv.port)
             try:
                 length = await raw.retrieve(url, job, "p1")
@@ -243,7 +241,7 @@ async def test_a_client_that_stops_reading_is_dropped_and_its_job_aborted(
                 raw.close()
             # The scanner is free and serves a complete scan.
             small = await client.create_scan_job(
-                scan_ticket=await _ticket(url, "Platen", dpi=75)
+                scan_ticket=await scan_ticket(client, source="Platen")
             )
             page = await client.retrieve_image(
                 job_id=small.job_id,
@@ -296,7 +294,7 @@ async def test_concurrent_retrievals_on_one_job_render_one_page_at_a_time(
         async with HttpTransport(url) as transport:
             client = ScannerServiceClient(transport)
             job = await client.create_scan_job(
-                scan_ticket=await _ticket(url, "ADF", dpi=75)
+                scan_ticket=await scan_ticket(client, source="ADF")
             )
 
             async def one(n: int) -> bytes | str:
@@ -358,7 +356,9 @@ async def test_a_dropped_transfer_is_published_as_aborted(source: str) -> None:
     async with _scanner_with_events() as (url, scanner, sink):
         async with HttpTransport(url) as transport:
             client = ScannerServiceClient(transport)
-            job = await client.create_scan_job(scan_ticket=await _ticket(url, source))
+            job = await client.create_scan_job(
+                scan_ticket=await scan_ticket(client, source=source, dpi=300)
+            )
             port = int(url.rsplit(":", 1)[1].split("/")[0])
             raw = await RawClient.connect(port)
             try:
