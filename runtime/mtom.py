@@ -34,6 +34,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
+from .byte_search import find
 from .byte_window import ByteWindow, IterWindow
 from .contract import AttachmentSource
 from .errors import ProtocolError, TruncatedAttachmentError
@@ -467,7 +468,7 @@ class MultipartReader:
         keep = len(delimiter) + 2  # the CRLF before a delimiter may not be here yet
         try:
             while True:
-                index = window.buffer.find(delimiter, window.start, window.end)
+                index = find(window.buffer, delimiter, window.start, window.end)
                 if index >= 0:
                     # The CRLF before the delimiter belongs to it; a lone LF is taken
                     # as the line break too (quirk #1, see the module docstring). The
