@@ -1,17 +1,19 @@
 """Find a byte string in a large buffer, fast.
 
 The MIME boundary search is the one pass the MTOM reader makes over every byte of an
-image. ``bytearray.find`` runs at about 11 GB/s for a typical 40-byte delimiter; the C
-library's ``memmem`` (glibc, musl, the BSDs and macOS all have it) skips by the
-needle's length on a two-byte hash and runs two to three times as fast. It is called
-through ctypes, which releases the GIL for the call. Where there is no ``memmem``
-(Windows), or for small ranges where the call costs more than it saves, ``find`` is
-used; both give the same answer.
+image. ``bytearray.find`` runs at about 11 GB/s for a typical 40-byte delimiter; glibc's
+``memmem`` (2.29 and later: it skips by the needle's length on a two-byte hash) runs at
+25-30 GB/s on the same buffer, 15-17 GB/s on bytes just received. It is called through
+ctypes, which releases the GIL for the call. Other C libraries' ``memmem`` (musl, the
+BSDs, macOS) use plainer algorithms that can be slower than CPython's own, so they are
+not used; there, and for small ranges where the call costs more than it saves,
+``bytearray.find`` is. Both give the same answer.
 """
 
 from __future__ import annotations
 
 import ctypes
+import os
 from collections.abc import Callable
 from typing import Final
 
@@ -21,7 +23,19 @@ MEMMEM_MIN: Final = 64 * 1024
 _Memmem = Callable[[int, int, bytes, int], "int | None"]
 
 
+def _glibc_version() -> tuple[int, int] | None:
+    try:
+        name, _, version = (os.confstr("CS_GNU_LIBC_VERSION") or "").partition(" ")
+        major, minor = version.split(".")[:2]
+        return (int(major), int(minor)) if name == "glibc" else None
+    except (AttributeError, ValueError, OSError):
+        return None  # not glibc (no such confstr name, or another answer)
+
+
 def _load_memmem() -> _Memmem | None:
+    version = _glibc_version()
+    if version is None or version < (2, 29):
+        return None
     try:
         # The interpreter's own symbols, the C library's among them (no search for
         # libc's file name: find_library would run ldconfig at import).

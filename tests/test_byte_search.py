@@ -4,8 +4,8 @@ to grow (its speed is in benchmarks/mtom.py)."""
 
 from __future__ import annotations
 
+import os
 import random
-import sys
 
 import pytest
 from wsdscan.runtime import byte_search
@@ -23,9 +23,29 @@ def search_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     return str(request.param)
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc/musl only")
-def test_memmem_is_used_on_linux() -> None:
+def _libc() -> str:
+    try:
+        return os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (AttributeError, ValueError, OSError):
+        return ""
+
+
+@pytest.mark.skipif(not _libc().startswith("glibc"), reason="glibc's memmem only")
+def test_memmem_is_used_on_glibc() -> None:
     assert byte_search.accelerated()
+
+
+@pytest.mark.parametrize(
+    ("answer", "used"),
+    [("glibc 2.36", True), ("glibc 2.29", True), ("glibc 2.28", False), ("", False)],
+)
+def test_only_a_recent_glibc_memmem_is_used(
+    monkeypatch: pytest.MonkeyPatch, answer: str, used: bool
+) -> None:
+    if not _libc().startswith("glibc"):
+        pytest.skip("needs glibc to load memmem at all")
+    monkeypatch.setattr(byte_search.os, "confstr", lambda name: answer)
+    assert (byte_search._load_memmem() is not None) is used
 
 
 def _cases(rng: random.Random) -> list[tuple[bytearray, bytes, int, int]]:
