@@ -411,6 +411,26 @@ async def test_an_idle_connection_the_server_closed_is_not_reused() -> None:
 CUT_FRAMINGS = ["content-length", "chunked odd sizes"]
 
 
+async def _save_from(
+    handler: Handler,
+    target: Path,
+    timeout: float = 30.0,
+    client: httpx.AsyncClient | None = None,
+) -> int:
+    """Retrieve an image from ``handler`` and save it at ``target``."""
+    server, port = await _serve(handler)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        async with HttpTransport(url, timeout=timeout, client=client) as transport:
+            result = await ScannerServiceClient(transport).retrieve_image(
+                job_id=1, job_token="t", document_description=DOC
+            )
+            return await result.save(target)
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
 async def _save_fails(
     handler: Handler,
     folder: Path,
@@ -420,18 +440,8 @@ async def _save_fails(
 ) -> Exception:
     """Retrieve an image from ``handler`` and save it: that must raise ``expected``
     (returned) and leave nothing in ``folder``."""
-    server, port = await _serve(handler)
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        async with HttpTransport(url, timeout=timeout, client=client) as transport:
-            with pytest.raises(expected) as caught:
-                result = await ScannerServiceClient(transport).retrieve_image(
-                    job_id=1, job_token="t", document_description=DOC
-                )
-                await result.save(folder / "page.png")
-    finally:
-        server.close()
-        await server.wait_closed()
+    with pytest.raises(expected) as caught:
+        await _save_from(handler, folder / "page.png", timeout, client)
     assert list(folder.iterdir()) == []
     return caught.value
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_mtom import DOC, ROOT_HEADERS, _message, _part
+from test_mtom import ROOT_HEADERS, _message, _part
 from test_netstream import (
     BOUNDARY,
     REPLY,
@@ -22,11 +22,9 @@ from test_netstream import (
     _payload,
     _pieces,
     _save_fails,
-    _serve,
+    _save_from,
 )
-from wsdscan.generated import ScannerServiceClient
 from wsdscan.runtime import preallocate
-from wsdscan.runtime.client import HttpTransport
 from wsdscan.runtime.errors import TruncatedAttachmentError
 from wsdscan.runtime.preallocate import MIN_RESERVE, release_excess, reserve
 
@@ -118,23 +116,6 @@ def test_nothing_to_do_or_nothing_possible(
     assert _allocated(path) == 0
 
 
-async def _save_through(handler_body: bytes, folder: Path) -> Path:
-    server, port = await _serve(
-        _device(_head(f"Content-Length: {len(handler_body)}"), [handler_body])
-    )
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        async with HttpTransport(url) as transport:
-            result = await ScannerServiceClient(transport).retrieve_image(
-                job_id=1, job_token="t", document_description=DOC
-            )
-            await result.save(folder / "page.png")
-    finally:
-        server.close()
-        await server.wait_closed()
-    return folder / "page.png"
-
-
 async def test_save_reserves_the_body_length_and_keeps_only_the_image(
     disk_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -158,7 +139,9 @@ async def test_save_reserves_the_body_length_and_keeps_only_the_image(
             _part(["Content-Type: text/plain"], _payload(2 * MiB, seed=7)),
         ],
     )
-    saved = await _save_through(body, disk_dir)
+    saved = disk_dir / "page.png"
+    head = _head(f"Content-Length: {len(body)}")
+    assert await _save_from(_device(head, [body]), saved) == len(image)
     assert calls == [(len(body), True)]
     assert saved.read_bytes() == image
     assert _allocated(saved) < len(image) + 64 * 1024
