@@ -65,15 +65,16 @@ def find(buffer: bytearray, needle: bytes, start: int, end: int) -> int:
     size = end - start
     if _memmem is None or size < MEMMEM_MIN or not needle:
         return buffer.find(needle, start, end)
-    # The ctypes array holds an export of the bytearray, so the buffer cannot move
-    # during the call; it is dropped at once even on an error (a traceback would keep
-    # it, and an exported bytearray cannot be resized).
-    array = (ctypes.c_char * size).from_buffer(buffer, start)
+    # The anchor (one c_char, not an array type per size: ctypes would build and
+    # cache a new type for every range length) holds an export of the bytearray, so
+    # the buffer cannot move during the call; it is dropped at once even on an error
+    # (a traceback would keep it, and an exported bytearray cannot be resized).
+    anchor = ctypes.c_char.from_buffer(buffer, start)
     try:
-        base = ctypes.addressof(array)
+        base = ctypes.addressof(anchor)
         found = _memmem(base, size, needle, len(needle))
     finally:
-        del array
+        del anchor
     return -1 if found is None else start + (found - base)
 
 

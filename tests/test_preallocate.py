@@ -101,6 +101,29 @@ def test_not_on_tmpfs() -> None:
         path.unlink()
 
 
+def test_a_failed_reservation_gives_back_what_it_got(
+    disk_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On ext4 a fallocate that fails with ENOSPC may have reserved part of the
+    range (seen on a full disk): here the first half is really reserved, then the
+    call fails. Nothing reserved may stay with the file."""
+    assert preallocate._calls is not None
+    real_fallocate, fstatfs = preallocate._calls
+
+    def partly(fd: int, mode: int, offset: int, length: int) -> int:
+        assert real_fallocate(fd, mode, offset, length // 2) == 0
+        return -1
+
+    monkeypatch.setattr(preallocate, "_calls", (partly, fstatfs))
+    path = disk_dir / "image.bin"
+    with open(path, "wb") as handle:
+        handle.write(b"x" * 5000)
+        handle.flush()
+        assert not reserve(handle.fileno(), 32 * MiB)
+    assert path.stat().st_size == 5000
+    assert _allocated(path) < MiB
+
+
 def test_nothing_to_do_or_nothing_possible(
     disk_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
