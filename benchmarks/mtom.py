@@ -7,13 +7,14 @@ from wait4) and times its own transfer (from connecting to the file closed, so
 interpreter start-up and imports do not count); each server runs in its own process.
 Every received file is compared with the payload byte for byte. The attachment is a
 file of --size-mib MiB; it lies in /dev/shm when there is room (--payload-dir), so the
-servers read it from memory whatever --dir the clients write to. Cases 1-4 run --repeat times (default 10), interleaved (each
-round in its own shuffled order), then case 5 (which needs three times the attachment
-in memory, and so evicts the page cache) --buffered-repeat times (default 3; its margin
-is wide and each of its runs long); each case keeps its best time (as timeit does: a
-slower run measures interference, such as a VM that faults in memory the first time a
-file takes it, not the code) and its highest peak RSS. On a noisy machine single runs
-swing by a factor of two or more, hence the ten rounds.
+servers read it from memory whatever --dir the clients write to. Cases 1-4 run
+--repeat times (default 10), interleaved (each round in its own shuffled order), then
+case 5 (which needs three times the attachment in memory, and so evicts the page
+cache) --buffered-repeat times (default 3; its margin is wide and each of its runs
+long); each case keeps its best time (as timeit does: a slower run measures
+interference, such as a VM that faults in memory the first time a file takes it, not
+the code) and its highest peak RSS. On a noisy machine single runs swing by a factor
+of two or more, hence the ten rounds.
 
 1. baseline: a raw-socket reader (recv_into + write of memoryviews) against the raw
    server: the Python ceiling for a client;

@@ -30,7 +30,7 @@ from .envelope import ANONYMOUS, Envelope, build_envelope, parse_envelope
 from .errors import ProtocolError, TransportError, TruncatedAttachmentError
 from .faults import fault_from_element
 from .namespaces import SOAP11_ENV, SOAP_ENV
-from .netstream import BufferedHTTPTransport, buffered_body
+from .netstream import BufferedHTTPTransport, buffered_body, content_length
 from .xmlbind import bind, to_element
 
 RequestT = TypeVar("RequestT")
@@ -245,7 +245,7 @@ class HttpAttachmentResponse:
         try:
             # The body's length bounds the image's: reserve that much on disk first
             # (cheaper writes on ext4, see preallocate), give back the rest after.
-            reserved = preallocate.reserve(fd, self._length_hint())
+            reserved = preallocate.reserve(fd, content_length(self._response.headers))
             with os.fdopen(fd, "wb") as handle:
                 # The file takes the views themselves: the image goes from the
                 # connection's buffer to the file without another copy.
@@ -259,13 +259,6 @@ class HttpAttachmentResponse:
                 os.unlink(temporary)
             raise
         return size
-
-    def _length_hint(self) -> int | None:
-        """The HTTP body's Content-Length, if the device sent one."""
-        try:
-            return int(self._response.headers["content-length"])
-        except (KeyError, ValueError):
-            return None
 
     async def save_to(
         self, stream: WritableStream, progress: Callable[[int], None] | None = None

@@ -349,14 +349,20 @@ class BufferedNetworkStream(httpcore.AsyncNetworkStream):
                 return None
             receiver.make_room(BODY_BUFFER)
             return ChunkedWindow(receiver, timeout)
-        length: int | None = None
-        if "content-length" in headers:
-            try:
-                length = int(headers["content-length"].split(",")[0])
-            except ValueError:
-                return None
+        length = content_length(headers)
+        if length is None and "content-length" in headers:
+            return None  # unreadable: leave it to h11
         receiver.make_room(BODY_BUFFER)
         return BodyWindow(receiver, length, timeout)
+
+
+def content_length(headers: httpx.Headers) -> int | None:
+    """The Content-Length (the first of repeated equal values, as h11 takes them), or
+    None when there is none or it is not a number."""
+    try:
+        return int(headers["content-length"].split(",")[0])
+    except (KeyError, ValueError):
+        return None
 
 
 def _read_timeout() -> httpx.ReadTimeout:

@@ -37,7 +37,7 @@ def _load() -> tuple[_Fallocate, _Fstatfs] | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
+        libc = ctypes.CDLL(None)
         # fallocate64: a 64-bit offset on 32-bit systems too
         fallocate, fstatfs = libc.fallocate64, libc.fstatfs
     except (OSError, AttributeError):
