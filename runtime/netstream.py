@@ -53,7 +53,8 @@ BODY_BUFFER: Final = 2 * 1024 * 1024
 MAX_HEAD: Final = 64 * 1024
 MAX_CHUNK_LINE: Final = 4096
 # Bytes a reader may take straight from the socket (see _Receiver.read_now) before it
-# lets the event loop run once: a fast sender must not starve the other tasks.
+# lets the event loop run once: a fast sender must not starve the other tasks (which
+# wait, at most, for this much to be parsed and written).
 DIRECT_READ_BUDGET: Final = 16 * 1024 * 1024
 DEFAULT_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
@@ -65,7 +66,8 @@ _CHUNK_SIZE: Final = re.compile(rb"[0-9A-Fa-f]{1,16}")
 
 class _Receiver(asyncio.BufferedProtocol):
     """The connection's protocol. Unread bytes are ``buffer[start:end]``; the event
-    loop appends after ``end`` and never moves them, only :meth:`receive` does."""
+    loop (or :meth:`read_now`) appends after ``end`` and never moves them, only
+    :meth:`receive` does."""
 
     def __init__(self) -> None:
         self.buffer = bytearray(SMALL_BUFFER)
@@ -92,8 +94,12 @@ class _Receiver(asyncio.BufferedProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
+        # Direct reads need a selector loop (a proactor has a receive of its own in
+        # flight into the buffer) and readv (not on Windows).
         sock = transport.get_extra_info("socket")
-        self._fd = None if sock is None else sock.fileno()
+        selector = isinstance(asyncio.get_running_loop(), asyncio.SelectorEventLoop)
+        if sock is not None and selector and hasattr(os, "readv"):
+            self._fd = sock.fileno()
 
     def get_buffer(self, sizehint: int) -> memoryview:
         # Never empty: reading is paused while the buffer is full.
@@ -197,9 +203,10 @@ class _Receiver(asyncio.BufferedProtocol):
         At loopback speed a turn of the loop per receive (a future, a timeout
         handle, a task step through the parser's generators) cost about 0.1 s of CPU
         per 2 GiB (benchmarks/mtom.py). The transport reads into the same buffer the
-        same way (get_buffer, recv_into, buffer_updated), so the two never disagree
-        on ``end``. After DIRECT_READ_BUDGET bytes read this way a reader waits for
-        the loop anyway, so that a fast sender cannot starve the other tasks."""
+        same way (get_buffer, recv_into, buffer_updated, pausing when the buffer is
+        full), so the two never disagree on ``end``. After DIRECT_READ_BUDGET bytes
+        read this way a reader waits for the loop anyway, so that a fast sender
+        cannot starve the other tasks."""
         fd = self._fd
         transport = self.transport
         if (
@@ -227,6 +234,10 @@ class _Receiver(asyncio.BufferedProtocol):
             return False  # end of stream: the transport's own read sees it too
         self.end += count
         self._direct_budget -= count
+        if self.end == len(self.buffer):
+            # As buffer_updated does: with the loop's next turn the transport would
+            # read again, get an empty buffer and fail the connection.
+            self._pause()
         return True
 
     async def receive(self, timeout: float | None) -> bool:
