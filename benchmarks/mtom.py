@@ -8,7 +8,8 @@ interpreter start-up and imports do not count); each server runs in its own proc
 Every received file is compared with the payload byte for byte. The attachment is a
 file of --size-mib MiB; it lies in /dev/shm when there is room (--payload-dir), so the
 servers read it from memory whatever --dir the clients write to. Cases 1-4 run
---repeat times (default 10), interleaved (each round in its own shuffled order), then
+--repeat times (default 10), interleaved (in a Williams design: over ten rounds each
+case directly follows every other case twice, see ``balanced_orders``), then
 case 5 (which needs three times the attachment in memory, and so evicts the page
 cache) --buffered-repeat times (default 3; its margin is wide and each of its runs
 long); each case keeps its best time (as timeit does: a slower run measures
@@ -40,7 +41,6 @@ import contextlib
 import filecmp
 import json
 import os
-import random
 import shutil
 import socket
 import subprocess
@@ -472,11 +472,13 @@ def main() -> int:
         ]
         # The buffered client takes 3x the attachment in memory: its rounds come after
         # all the others, so that what it evicts from the page cache slows nobody.
-        # Each round runs the cases in its own (seeded) shuffled order, so that no case
-        # always follows the same other one, whose after-effects (writeback, a server
-        # still tidying up) it would inherit.
+        # The rounds' orders are balanced for what each case inherits from the one
+        # before it (writeback, a server still tidying up, memory the host has to
+        # back again): seeded shuffles had case 3 follow our server's cases in nine
+        # of ten rounds, and a run right after our server's was slower whoever ran.
+        orders = balanced_orders(len(cases))
         rounds = [
-            random.Random(r).sample(cases, len(cases)) for r in range(args.repeat)
+            [cases[i] for i in orders[r % len(orders)]] for r in range(args.repeat)
         ]
         if not args.skip_buffered:
             buffered = (
@@ -507,7 +509,21 @@ def main() -> int:
     return _report(list(best.values()), args.size_mib, where)
 
 
+def balanced_orders(n: int) -> list[list[int]]:
+    """A Williams design: orders of ``n`` cases in which each case directly follows
+    every other case equally often (once over ``n`` orders for an even ``n``, twice
+    over ``2n`` for an odd one), and takes each position equally often."""
+    first = [0]
+    for step in range(1, n):
+        first.append((step + 1) // 2 if step % 2 else n - step // 2)
+    orders = [[(case + shift) % n for case in first] for shift in range(n)]
+    if n % 2:
+        orders += [order[::-1] for order in orders]
+    return orders
+
+
 def _report(rows: list[Row], size_mib: int, where: str) -> int:
+    rows = sorted(rows, key=lambda row: row.name)  # case 1 first, whatever ran first
     by = {row.name[:2].strip(): row for row in rows}
     base = by["1"].seconds
     print(f"MTOM retrieval, {size_mib} MiB attachment, 127.0.0.1, files on {where}")
