@@ -473,9 +473,10 @@ def main() -> int:
         # The buffered client takes 3x the attachment in memory: its rounds come after
         # all the others, so that what it evicts from the page cache slows nobody.
         # The rounds' orders are balanced for what each case inherits from the one
-        # before it (writeback, a server still tidying up, memory the host has to
-        # back again): seeded shuffles had case 3 follow our server's cases in nine
-        # of ten rounds, and a run right after our server's was slower whoever ran.
+        # before it (writeback, a server still tidying up): seeded shuffles had case
+        # 3 follow our server's cases in nine of ten rounds, and a run right after
+        # our server's was slower whoever ran (why is not known; it is not memory
+        # churn in our server, which takes few page faults).
         orders = balanced_orders(len(cases))
         rounds = [
             [cases[i] for i in orders[r % len(orders)]] for r in range(args.repeat)
