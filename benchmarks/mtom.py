@@ -4,7 +4,8 @@
 
 Every client runs in its own process (peak RSS: a Python client's own VmHWM, curl's
 from wait4) and times its own transfer (from connecting to the file closed, so
-interpreter start-up and imports do not count); each server runs in its own process.
+interpreter start-up and imports do not count; the last case's file is deleted right
+at its start, see ``_run``); each server runs in its own process.
 Every received file is compared with the payload byte for byte. The attachment is a
 file of --size-mib MiB; it lies in /dev/shm when there is room (--payload-dir), so the
 servers read it from memory whatever --dir the clients write to. Cases 1-4 run
@@ -48,6 +49,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -189,6 +191,7 @@ def client_raw(url: str, out: Path) -> dict[str, Any]:
         b"Content-Length: %d\r\n\r\n"
         % (parts.path.encode(), parts.netloc.encode(), len(body))
     ) + body
+    _wait_for_go()
     started = time.perf_counter()
     buffer = bytearray(PIECE)
     view = memoryview(buffer)
@@ -245,6 +248,7 @@ def client_ours(url: str, out: Path) -> dict[str, Any]:
             )
             return await result.save(out)
 
+    _wait_for_go()
     started = time.perf_counter()
     written = asyncio.run(run())
     return {"seconds": time.perf_counter() - started, "bytes": written}
@@ -256,6 +260,7 @@ def client_buffered(url: str, out: Path) -> dict[str, Any]:
     from requests_toolbelt.multipart.decoder import MultipartDecoder
 
     body = request_xml(url)
+    _wait_for_go()
     started = time.perf_counter()
     response = requests.post(
         url, data=body, headers={"Content-Type": "application/soap+xml"}, timeout=600
@@ -265,6 +270,14 @@ def client_buffered(url: str, out: Path) -> dict[str, Any]:
     with out.open("wb") as handle:
         handle.write(image)
     return {"seconds": time.perf_counter() - started, "bytes": len(image)}
+
+
+def _wait_for_go() -> None:
+    """Tell the driver this client is ready (its imports done, its request built) and
+    wait for the go that starts its clock (see ``_run``)."""
+    print("ready", flush=True)
+    if sys.stdin.readline() != "go\n":
+        raise SystemExit("client: the driver gave no go")
 
 
 CLIENTS = {"raw": client_raw, "ours": client_ours, "buffered": client_buffered}
@@ -293,19 +306,45 @@ def _vm_hwm_mib() -> float:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
-def _run(argv: list[str]) -> tuple[str, float]:
-    """Run a client process; its stdout and its peak RSS in MiB. Dirty pages of the
-    earlier cases are written back first, so that no case pays for another's
-    writeback (on a disk the kernel throttles whoever writes when they pile up), and
-    the machine gets a moment to settle (the last case's server may still be busy)."""
+def _run(
+    argv: list[str], free_previous: Callable[[], None], handshake: bool
+) -> tuple[str, float]:
+    """Run a client process; its stdout and its peak RSS in MiB.
+
+    Dirty pages of the earlier cases are written back first, so that no case pays for
+    another's writeback (on a disk the kernel throttles whoever writes when they pile
+    up), and the machine gets a moment to settle (the last case's server may still be
+    busy). Then ``free_previous`` deletes the last case's received file just before
+    the client's clock starts: a Python client is started, does its imports and says
+    ``ready``, and only then is the file deleted and the client told to go (curl
+    starts in milliseconds, so it is started right after). Every client thus writes
+    into memory freed an instant before, whatever its start-up time. Why: this VM
+    hands freed memory back to its host soon after it is freed (virtio-balloon free
+    page reporting, in passes of up to about 700 MiB), and on 2026-12-02 a plain write
+    loop (no network) wrote 2 GiB to tmpfs in 0.7 s when the pages had just been
+    freed and in 2.5-3.6 s when a pass had handed them back. When the file was
+    deleted before the start-up instead, each run drew some part of that penalty by
+    chance, and a 2 GiB run took 1.6 s to 4.3 s for any client."""
     os.sync()
     time.sleep(0.5)
-    with tempfile.TemporaryFile() as stdout:
-        process = subprocess.Popen(argv, stdout=stdout)
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-        stdout.seek(0)
-        text = stdout.read().decode()
+    if not handshake:
+        free_previous()
+    process = subprocess.Popen(
+        argv, stdin=subprocess.PIPE if handshake else None, stdout=subprocess.PIPE
+    )
+    assert process.stdout is not None
+    if handshake:
+        assert process.stdin is not None
+        if process.stdout.readline() != b"ready\n":
+            process.kill()
+            process.wait()
+            raise SystemExit(f"{argv}: no ready line")
+        free_previous()
+        process.stdin.write(b"go\n")
+        process.stdin.close()
+    text = process.stdout.read().decode()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"{argv} failed ({process.returncode}): {text}")
     return text, usage.ru_maxrss / 1024
@@ -330,11 +369,14 @@ def _check(out: Path, payload: Path, size: int) -> None:
         raise SystemExit(f"{out}: {out.stat().st_size} bytes, expected {size}")
     if not filecmp.cmp(out, payload, shallow=False):
         raise SystemExit(f"{out}: differs from the payload")
-    out.unlink()
 
 
 def _python_client(kind: str, url: str, out: Path, payload: Path, size: int) -> Row:
-    text, _ = _run([sys.executable, __file__, "--client", kind, url, str(out)])
+    text, _ = _run(
+        [sys.executable, __file__, "--client", kind, url, str(out)],
+        lambda: out.unlink(missing_ok=True),
+        handshake=True,
+    )
     result = json.loads(text)
     _check(out, payload, size)
     return Row("", result["seconds"], size, result["peak_mib"])
@@ -355,12 +397,13 @@ def _curl(url: str, out: Path, request: Path, size: int) -> Row:
             "--data-binary",
             f"@{request}",
             url,
-        ]
+        ],
+        lambda: out.unlink(missing_ok=True),
+        handshake=False,
     )
     seconds, downloaded = text.split()
     if int(downloaded) < size:
         raise SystemExit(f"curl got {downloaded} bytes, expected over {size}")
-    out.unlink()
     return Row("", float(seconds), size, peak)
 
 
