@@ -6,7 +6,8 @@ Every client runs in its own process (peak RSS: a Python client's own VmHWM, cur
 from wait4) and times its own transfer (from connecting to the file closed, so
 interpreter start-up and imports do not count; the last case's file is deleted right
 at its start, see ``_run``); each server runs in its own process.
-Every received file is compared with the payload byte for byte. The attachment is a
+Every Python client's file is compared with the payload byte for byte (curl's, the
+whole body, is checked for its size). The attachment is a
 file of --size-mib MiB; it lies in /dev/shm when there is room (--payload-dir), so the
 servers read it from memory whatever --dir the clients write to. Cases 1-4 run
 --repeat times (default 10), interleaved (in a Williams design: over ten rounds each
@@ -273,8 +274,8 @@ def client_buffered(url: str, out: Path) -> dict[str, Any]:
 
 
 def _wait_for_go() -> None:
-    """Tell the driver this client is ready (its imports done, its request built) and
-    wait for the go that starts its clock (see ``_run``)."""
+    """Tell the driver this client is ready (its imports done) and wait for the go
+    that starts its clock (see ``_run``)."""
     print("ready", flush=True)
     if sys.stdin.readline() != "go\n":
         raise SystemExit("client: the driver gave no go")
@@ -333,16 +334,22 @@ def _run(
         argv, stdin=subprocess.PIPE if handshake else None, stdout=subprocess.PIPE
     )
     assert process.stdout is not None
-    if handshake:
-        assert process.stdin is not None
-        if process.stdout.readline() != b"ready\n":
-            process.kill()
-            process.wait()
-            raise SystemExit(f"{argv}: no ready line")
-        free_previous()
-        process.stdin.write(b"go\n")
-        process.stdin.close()
-    text = process.stdout.read().decode()
+    try:
+        with process.stdout:
+            if handshake:
+                assert process.stdin is not None
+                if process.stdout.readline() != b"ready\n":
+                    raise SystemExit(f"{argv}: no ready line")
+                free_previous()
+                process.stdin.write(b"go\n")
+                process.stdin.close()
+            text = process.stdout.read().decode()
+    except BaseException:
+        process.kill()
+        process.wait()
+        if process.stdin is not None:
+            process.stdin.close()
+        raise
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
@@ -407,9 +414,16 @@ def _curl(url: str, out: Path, request: Path, size: int) -> Row:
     return Row("", float(seconds), size, peak)
 
 
+def _exit_at_eof() -> None:
+    sys.stdin.buffer.read()
+    os._exit(0)
+
+
 def _start_server(kind: str, payload: Path) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, __file__, "--serve", kind, str(payload)],
+        [sys.executable, __file__, "--serve", kind, str(payload)]
+        + ["--until-stdin-closes"],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -455,11 +469,19 @@ def main() -> int:
     )
     parser.add_argument("--skip-buffered", action="store_true")
     parser.add_argument("--serve", nargs=2, metavar=("KIND", "PAYLOAD"))
+    parser.add_argument(
+        "--until-stdin-closes",
+        action="store_true",
+        help="with --serve: exit when standard input closes (the driver starts its"
+        " servers so, and a driver killed by a timeout leaves none behind)",
+    )
     parser.add_argument("--client", nargs=3, metavar=("KIND", "URL", "OUT"))
     parser.add_argument("--request", nargs=2, metavar=("URL", "OUT"))
     args = parser.parse_args()
     if args.serve:
         kind, payload = args.serve
+        if args.until_stdin_closes:
+            threading.Thread(target=_exit_at_eof, daemon=True).start()
         (serve_ours if kind == "ours" else serve_raw)(Path(payload))
         return 0
     if args.client:
@@ -550,6 +572,9 @@ def main() -> int:
             for process in (ours, raw):
                 process.terminate()
                 process.wait()
+                for pipe in (process.stdin, process.stdout):
+                    if pipe is not None:
+                        pipe.close()
     return _report(list(best.values()), args.size_mib, where)
 
 
