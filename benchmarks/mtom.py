@@ -421,8 +421,14 @@ def _exit_at_eof() -> None:
 
 def _start_server(kind: str, payload: Path) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, __file__, "--serve", kind, str(payload)]
-        + ["--until-stdin-closes"],
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            kind,
+            str(payload),
+            "--until-stdin-closes",
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
