@@ -155,13 +155,18 @@ class NetnsPair:
 class BackgroundProcess:
     """A process whose stdout lines are collected as they come; stderr to a file."""
 
-    def __init__(self, argv: Sequence[str], env: dict[str, str] | None) -> None:
+    def __init__(
+        self,
+        argv: Sequence[str],
+        env: dict[str, str] | None,
+        cwd: Path = REPO_ROOT,
+    ) -> None:
         self._stderr = tempfile.TemporaryFile(
             mode="w+", encoding="utf-8", errors="replace"
         )
         self.proc = subprocess.Popen(
             list(argv),
-            cwd=REPO_ROOT,
+            cwd=cwd,
             env=dict(env or os.environ, PYTHONUNBUFFERED="1"),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

@@ -26,6 +26,7 @@ import math
 import signal
 import sys
 
+from wsdscan import __version__
 from wsdscan.discover import (
     add_discover_parser,
     announce_interface,
@@ -249,6 +250,9 @@ def _max_depth(text: str) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wsdscan", description="WS-Scan (WSD scanning) tools"
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"wsdscan {__version__}"
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
