@@ -22,6 +22,7 @@ from xml.etree.ElementTree import QName
 import httpx
 
 from .client import DEFAULT_USER_AGENT, post_soap, read_soap_reply
+from .defaults import DISCOVERY_TIMEOUT
 from .discovery_messages import (
     Announcement,
     DiscoveryMessage,
@@ -49,7 +50,7 @@ from .faults import SoapFault
 
 log = logging.getLogger("wsdscan.discovery")
 
-DEFAULT_TIMEOUT: Final = 4.0
+DEFAULT_TIMEOUT: Final = DISCOVERY_TIMEOUT
 #: HTTP port of the directed-probe fallback for a target given without a port (UDP
 #: 3702): the stable endpoint is on the device's web port, as sane-airscan and WSD4HA
 #: address it (``http://ADDR/StableWSDiscoveryEndpoint/...``).

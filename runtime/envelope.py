@@ -15,10 +15,10 @@ from typing import Final
 
 from lxml import etree
 
+from .defaults import MAX_DEPTH
 from .faults import MustUnderstand, VersionMismatch
 from .namespaces import SOAP11_ENV, SOAP_ENV, WSA
 from .xmlbind import (
-    MAX_DEPTH,
     WIRE_PREFIXES,
     WSE,
     XmlInputError,

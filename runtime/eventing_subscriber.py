@@ -49,6 +49,7 @@ from lxml import etree
 
 from . import eventing_wire as wire
 from .contract import EventRoute
+from .defaults import SUBSCRIPTION_EXPIRES
 from .errors import ProtocolError, WsdScanError
 from .eventing_delivery import wait_ended
 from .eventing_sink import EventSinkApp, Generations
@@ -60,7 +61,7 @@ from .xmlbind import WSE
 
 log = logging.getLogger("wsdscan.eventing")
 
-DEFAULT_EXPIRES: Final = 3600.0
+DEFAULT_EXPIRES: Final = SUBSCRIPTION_EXPIRES
 REQUEST_TIMEOUT: Final = 10.0
 STALE_UNSUBSCRIBE_TIMEOUT: Final = 2.0
 """Seconds the best-effort Unsubscribe of a replaced subscription may take."""

@@ -21,7 +21,8 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
-from .server import DEFAULT_READ_TIMEOUT, DEFAULT_WRITE_TIMEOUT, ServerLimits
+from .defaults import DEFAULT_READ_TIMEOUT, DEFAULT_WRITE_TIMEOUT
+from .server import ServerLimits
 
 log = logging.getLogger("wsdscan.server")
 

@@ -28,6 +28,12 @@ from lxml import etree
 
 from . import mtom
 from .contract import AttachmentReply, RequestContext, Route
+from .defaults import (
+    DEFAULT_MAX_BODY,
+    DEFAULT_READ_TIMEOUT,
+    DEFAULT_WRITE_TIMEOUT,
+    MAX_DEPTH,
+)
 from .envelope import ANONYMOUS, Envelope, build_envelope, parse_envelope
 from .errors import ProtocolError
 from .faults import (
@@ -38,7 +44,7 @@ from .faults import (
     SoapFault,
     fault_to_element,
 )
-from .xmlbind import MAX_DEPTH, XOP, XmlInputError, bind, to_element
+from .xmlbind import XOP, XmlInputError, bind, to_element
 
 log = logging.getLogger("wsdscan.server")
 
@@ -48,9 +54,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 SOAP_CONTENT_TYPE: Final = "application/soap+xml; charset=utf-8"
-DEFAULT_MAX_BODY: Final = 4 * 1024 * 1024
-DEFAULT_READ_TIMEOUT: Final = 30.0
-DEFAULT_WRITE_TIMEOUT: Final = 30.0
 _SOAP_PART_MEDIA: Final = frozenset(
     {"application/xop+xml", "application/soap+xml", "text/xml", "application/xml"}
 )

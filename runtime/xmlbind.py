@@ -24,6 +24,7 @@ from xsdata.formats.dataclass.parsers.handlers import LxmlEventHandler
 from xsdata.formats.dataclass.serializers import TreeSerializer, XmlSerializer
 from xsdata.formats.dataclass.serializers.config import SerializerConfig
 
+from .defaults import MAX_DEPTH, MAX_DEPTH_CEILING
 from .errors import ProtocolError
 from .namespaces import (
     ALIASED_NAMESPACES,
@@ -92,10 +93,6 @@ _PARSER_CONFIG: Final = ParserConfig(
 )
 
 
-MAX_DEPTH: Final = 64
-"""Deepest element nesting accepted (a WS-Scan message needs about 12 levels)."""
-MAX_DEPTH_CEILING: Final = 256
-"""libxml2's own nesting cap without huge_tree: a ``max_depth`` above it has no effect."""
 MAX_TEXT: Final = 10_000_000
 """Longest text node accepted, in characters (libxml2's own cap without huge_tree)."""
 _DTD_MARKER: Final = "<!DOCTYPE"

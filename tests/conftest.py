@@ -58,7 +58,9 @@ def pytest_report_header() -> str:
 
     dist, editable = _installed()
     kind = "editable install of a checkout" if editable else "installed package"
-    return f"wsdscan {dist.version} under test: {Path(wsdscan.__file__).parent} ({kind})"
+    return (
+        f"wsdscan {dist.version} under test: {Path(wsdscan.__file__).parent} ({kind})"
+    )
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

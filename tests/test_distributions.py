@@ -65,7 +65,9 @@ def _digests(wheel: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    pytest.importorskip("build", reason="build is a test dependency (pip install .[test])")
+    pytest.importorskip(
+        "build", reason="build is a test dependency (pip install .[test])"
+    )
     work = tmp_path_factory.mktemp("dist")
     tree = work / "tree"
     for name in _project_files():

@@ -38,7 +38,8 @@ from wsdscan.runtime.serve import running
 from wsdscan.runtime.server import SoapApp
 from wsdscan.runtime.xmlbind import WSE
 
-from wsdscan.press import press, press_command, serve_eventing
+from wsdscan.cli import press as press_cli
+from wsdscan.press import press, serve_eventing
 from wsdscan.scanning import ScannerSession
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 
@@ -419,7 +420,7 @@ async def test_jam_is_reported_and_refuses_jobs(
     args = argparse.Namespace(
         url=source.url, destination=None, jam=False, clear_jam=True
     )
-    assert await press_command(args) == 0
+    assert await press_cli.run(args) == 0
     assert "jam cleared" in capsys.readouterr().out
     await sink.wait("scanner_status_condition_cleared")
     await sink.wait("scanner_status_summary", 2)

@@ -168,7 +168,9 @@ def test_discovery_block_finds_an_announced_scanner(where: str, source: str) -> 
 
 
 def test_blocks_pass_mypy_strict(tmp_path: Path) -> None:
-    pytest.importorskip("mypy", reason="mypy is a test dependency (pip install .[test])")
+    pytest.importorskip(
+        "mypy", reason="mypy is a test dependency (pip install .[test])"
+    )
     examples = tmp_path / "examples"
     examples.mkdir()
     names = []

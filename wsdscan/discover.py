@@ -13,16 +13,15 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
-import sys
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from wsdscan import __version__
 from wsdscan.runtime.discovery_client import DEFAULT_TIMEOUT, probe, resolve
 from wsdscan.runtime.discovery_messages import Announcement
-from wsdscan.runtime.discovery_names import DISCOVERY_PORT, SCAN_DEVICE_TYPE
+from wsdscan.runtime.discovery_names import SCAN_DEVICE_TYPE
 from wsdscan.runtime.discovery_target import DiscoveryTarget
 from wsdscan.runtime.discovery_udp import Address
 from wsdscan.runtime.errors import WsdScanError
@@ -278,49 +277,3 @@ async def announcing(
 
 
 # -- `wsdscan discover` ---------------------------------------------------------------
-def add_discover_parser(sub: Any) -> None:
-    discover = sub.add_parser(
-        "discover", help="find WSD scanners on the local network (WS-Discovery)"
-    )
-    discover.add_argument(
-        "--timeout",
-        type=float,
-        default=DEFAULT_TIMEOUT,
-        help=f"seconds to wait for answers (default {DEFAULT_TIMEOUT:g})",
-    )
-    discover.add_argument(
-        "--interface",
-        action="append",
-        metavar="IPV4",
-        help="probe out of the interface with this address (repeatable; default: "
-        "every multicast-capable interface)",
-    )
-    discover.add_argument(
-        "--address",
-        action="append",
-        metavar="HOST[:PORT]",
-        help="also send a directed Probe to HOST (repeatable; UDP 3702, or PORT); "
-        "without a UDP answer, also over HTTP to HOST's stable discovery path "
-        "(port 80, or PORT)",
-    )
-
-
-def _target(text: str) -> Address:
-    host, sep, port = text.rpartition(":")
-    if sep and port.isdigit() and ":" not in host:
-        return host, int(port)
-    return text, DISCOVERY_PORT
-
-
-async def run_discover(args: Any) -> int:
-    scanners = await discover_scanners(
-        timeout=args.timeout,
-        interfaces=args.interface,
-        targets=[_target(a) for a in args.address or ()],
-    )
-    for scanner in scanners:
-        print(format_scanner(scanner))
-    if not scanners:
-        print("wsdscan: no scanners found", file=sys.stderr)
-        return 1
-    return 0

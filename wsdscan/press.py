@@ -19,9 +19,8 @@ virtual scanner only: anyone who can reach it can press its button.
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 import httpx
 from lxml import etree
@@ -109,25 +108,3 @@ def serve_eventing(scanner: VirtualScanner) -> VirtualEventing:
     manager = SubscriptionManager(routes=EVENT_ROUTES)
     scanner.attach_eventing(manager)
     return VirtualEventing(manager, {**manager.handlers(), **press_handlers(scanner)})
-
-
-def add_press_parser(sub: Any) -> None:
-    """``wsdscan press URL --destination NAME`` (or ``--jam`` / ``--clear-jam``)."""
-    parser = sub.add_parser(
-        "press", help="press the virtual scanner's scan button for a destination"
-    )
-    parser.add_argument("url", help="scan service URL of `wsdscan serve`")
-    group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--destination", help="a name a `wsdscan receive` registered")
-    group.add_argument("--jam", action="store_true", help="simulate a paper jam")
-    group.add_argument("--clear-jam", action="store_true", help="clear the jam")
-
-
-async def press_command(args: argparse.Namespace) -> int:
-    jammed = True if args.jam else False if args.clear_jam else None
-    identifier = await press(args.url, args.destination, jammed=jammed)
-    if args.destination is not None:
-        print(f"ScanAvailableEvent sent to {args.destination!r} ({identifier})")
-    else:
-        print("jam set" if jammed else "jam cleared")
-    return 0

@@ -10,22 +10,20 @@ are named ``<YYYYmmdd-HHMMSS>-job<id>-p<page>.<ext>`` so they sort by job, then 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import contextlib
 import logging
-import signal
 import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from wsdscan.generated import EVENT_ROUTES, ScannerServiceEventSink
 from wsdscan.generated.models.scan import ScanAvailableEvent
 from wsdscan.generated.routes import SCAN_AVAILABLE_EVENT
+from wsdscan.runtime.defaults import SUBSCRIPTION_EXPIRES
 from wsdscan.runtime.errors import WsdScanError
 from wsdscan.runtime.eventing import (
     EventReceiver,
@@ -37,17 +35,10 @@ from wsdscan.runtime.eventing_subscriber import local_address_for
 from wsdscan.runtime.faults import (
     SoapFault,
 )
-from wsdscan.scanning import (
-    COLOR_MODES,
-    FORMATS,
-    SOURCES,
-    ScannerInfo,
-    ScannerSession,
-)
+from wsdscan.scanning import ScannerInfo, ScannerSession
 
 log = logging.getLogger("wsdscan.receive")
 
-DEFAULT_EXPIRES: Final = 3600.0
 RETRY_LIMIT: Final = 30.0
 KEPT_JOBS: Final = 100
 """Finished jobs :attr:`ScanToPC.jobs` remembers (a receiver may run for months)."""
@@ -98,7 +89,7 @@ class ScanToPC(ScannerServiceEventSink):
         directory: Path,
         *,
         options: ReceiveOptions | None = None,
-        expires: float = DEFAULT_EXPIRES,
+        expires: float = SUBSCRIPTION_EXPIRES,
         listen: str | None = None,
         report: Callable[[str], None] = print,
     ) -> None:
@@ -227,50 +218,3 @@ class ScanToPC(ScannerServiceEventSink):
                 # (Not suppress(CancelledError): that would swallow one aimed at us.)
                 await asyncio.gather(*tasks, return_exceptions=True)
         self.report("unsubscribed")
-
-
-def add_receive_parser(sub: Any) -> None:
-    """``wsdscan receive URL --name NAME --dir DIR``."""
-    parser = sub.add_parser(
-        "receive", help="scan-to-PC: register a destination and save what is scanned"
-    )
-    parser.add_argument("url", help="the scanner's scan service URL")
-    parser.add_argument("--name", required=True, help="name shown on the scanner")
-    parser.add_argument("--dir", required=True, type=Path, help="folder for pages")
-    parser.add_argument(
-        "--source", choices=("auto", *SOURCES), default="auto", help="default: auto"
-    )
-    parser.add_argument("--resolution", type=int, default=300)
-    parser.add_argument("--color", choices=COLOR_MODES, default="RGB24")
-    parser.add_argument("--format", choices=FORMATS, default="png")
-    parser.add_argument(
-        "--expires",
-        type=float,
-        default=DEFAULT_EXPIRES,
-        help="subscription lifetime to ask for, seconds (renewed before it runs out)",
-    )
-    parser.add_argument(
-        "--listen",
-        default=None,
-        help="address for the event sink (default: the one that routes to URL)",
-    )
-
-
-async def receive_command(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.WARNING, format="wsdscan: %(message)s")
-    receiver = ScanToPC(
-        args.url,
-        args.name,
-        args.dir,
-        options=ReceiveOptions(args.source, args.resolution, args.color, args.format),
-        expires=args.expires,
-        listen=args.listen,
-        report=lambda line: print(line, flush=True),
-    )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signum, stop.set)
-    await receiver.run(stop)
-    return 0

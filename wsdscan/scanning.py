@@ -55,9 +55,6 @@ from wsdscan.runtime.faults import (
 )
 
 SCAN_NS: Final = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
-SOURCES: Final = ("Platen", "ADF", "ADFDuplex")
-COLOR_MODES: Final = ("BlackAndWhite1", "Grayscale8", "RGB24")
-FORMATS: Final = ("png", "jfif")
 
 
 class ScanError(Exception):

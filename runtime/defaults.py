@@ -1,0 +1,23 @@
+"""Defaults a user can change, in one light module (standard library only): the CLI
+shows them in ``--help`` without loading the runtime."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# What a server accepts (ServerLimits; the README's "What the server accepts").
+DEFAULT_MAX_BODY: Final = 4 * 1024 * 1024
+"""Largest request body, in bytes."""
+DEFAULT_READ_TIMEOUT: Final = 30.0
+"""Seconds a client gets to send its request line and headers, and again its body."""
+DEFAULT_WRITE_TIMEOUT: Final = 30.0
+"""Seconds a response may stay unread before the connection is dropped."""
+MAX_DEPTH: Final = 64
+"""Deepest element nesting accepted (a WS-Scan message needs about 12 levels)."""
+MAX_DEPTH_CEILING: Final = 256
+"""libxml2's own nesting cap without huge_tree: a ``max_depth`` above it has no effect."""
+
+DISCOVERY_TIMEOUT: Final = 4.0
+"""Seconds a WS-Discovery Probe waits for answers."""
+SUBSCRIPTION_EXPIRES: Final = 3600.0
+"""Seconds of subscription a WS-Eventing subscriber asks for (renewed before the end)."""
