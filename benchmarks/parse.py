@@ -2,7 +2,7 @@
 
     python benchmarks/parse.py [--seconds 2]
 
-The message is the Kyocera ECOSYS M2040dn capture in shared/corpus. One round is
+The message is the Kyocera ECOSYS M2040dn capture in tests/data/corpus. One round is
 bytes -> envelope -> typed object -> envelope bytes:
 
 - ours: ``parse_envelope`` (hardened parser, WS-Addressing) -> ``bind`` to the generated
@@ -28,8 +28,9 @@ from wsdscan.runtime.namespaces import SOAP_ENV, WSCN
 
 ROOT = Path(__file__).resolve().parents[1]
 MESSAGE = (
-    ROOT.parent
-    / "shared"
+    ROOT
+    / "tests"
+    / "data"
     / "corpus"
     / "go-mfp-kyocera-m2040dn"
     / "GetScannerElementsResponse.xml"

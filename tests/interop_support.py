@@ -1,10 +1,11 @@
 """Helpers for the interop tests: real, independent clients (sane-airscan's ``scanimage``,
 zeep) against the project's own server started as ``python -m wsdscan serve``.
 
-The recipe for driving ``scanimage`` without touching /etc is in
-``/work/shared/notes/interop.md`` (private SANE_CONFIG_DIR with a ``dll.conf`` that lists
-only ``airscan`` and an ``airscan.conf`` with one ``[devices]`` line and
-``discovery = disable``; device name taken from ``scanimage -L``).
+The recipe for driving ``scanimage`` without touching /etc is in the project's shared
+notes (``shared/notes/interop.md`` beside the checkout): a private SANE_CONFIG_DIR with
+a ``dll.conf`` that lists only ``airscan`` and an ``airscan.conf`` with one
+``[devices]`` line and ``discovery = disable``; device name taken from
+``scanimage -L``.
 
 Environment:
 

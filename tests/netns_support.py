@@ -1,8 +1,9 @@
 """Two network namespaces joined by a veth pair, for WS-Discovery tests (multicast does
-not work on loopback: sane-airscan and wsdd skip it). Recipe from
-``/work/shared/notes/interop.md`` section 10: documentation addresses 198.51.100.1
-(client side) and 198.51.100.2 (server side), the host's interfaces untouched. Names are
-unique per test run; everything is removed on exit, also when the test fails.
+not work on loopback: sane-airscan and wsdd skip it). Recipe from the project's shared
+notes (``shared/notes/interop.md`` beside the checkout) section 10: documentation
+addresses 198.51.100.1 (client side) and 198.51.100.2 (server side), the host's
+interfaces untouched. Names are unique per test run; everything is removed on exit, also
+when the test fails.
 
 Needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN) and iproute2: skipped without them, failed
 instead under WSDSCAN_REQUIRE_INTEROP=1.

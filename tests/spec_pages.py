@@ -1,23 +1,21 @@
-"""Read the WS-Scan element reference pages (``shared/spec/ws-scan/*.md``).
+"""What the WS-Scan element reference pages document, as derived into the project.
 
-The coverage and example tests derive what to check from the pages themselves, never from
-a list typed by hand: each element page gives its element name, its attribute table, its
-child and parent links, and its XML examples.
+The coverage and example tests check what the pages document, never a list typed by
+hand: each element page gives its element name, its attribute table, its child and
+parent links, and its XML examples. The pages themselves (``shared/spec/ws-scan/*.md``
+beside the checkout) are read only by ``tests/data/spec/derive.py``, which writes
+``tests/data/spec/elements.json`` and ``examples.json``; this module reads those.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+from typing import Any
 
-SPEC_DIR = Path(__file__).resolve().parents[2] / "shared" / "spec" / "ws-scan"
-CORPUS_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-
-_LINK = re.compile(r"\[\*\*(?P<text>[^*\]]+)\*\*\]\((?P<href>[a-z0-9-]+\.md)\)")
-_ATTRIBUTE_ROW = re.compile(r"^\|\s*\*\*(?P<name>\w+)\*\*\s*\|")
-_XML_BLOCK = re.compile(r"```xml\n(?P<body>.*?)```", re.S)
+from project_data import SPEC_DATA_DIR
 
 
 @dataclass(frozen=True)
@@ -32,55 +30,46 @@ class ElementPage:
     examples: tuple[str, ...]  # XML blocks under "Examples" (not the Usage block)
 
 
-def _section(text: str, heading: str) -> str:
-    match = re.search(rf"^## {heading}\s*$(?P<body>.*?)(?=^## |\Z)", text, re.S | re.M)
-    return match.group("body") if match else ""
+def _load(name: str, key: str) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = json.loads(
+        (SPEC_DATA_DIR / name).read_text(encoding="utf-8")
+    )[key]
+    return records
 
 
-def _links(section: str) -> tuple[str, ...]:
-    return tuple(m.group("href").removesuffix(".md") for m in _LINK.finditer(section))
+def _stem(page: str) -> str:
+    return page.removesuffix(".md")
 
 
-def _element_name(title: str) -> str | None:
-    # "# ScannerName element", "# JobHistory element (optional)",
-    # "# Name Element for DeviceCondition ...", "# Name for RequestedElements element"
-    match = re.match(r"# (?P<name>[A-Za-z]+)(?: Element| element| for )", title)
-    return match.group("name") if match else None
+@cache
+def xml_blocks() -> tuple[dict[str, Any], ...]:
+    """Every XML block the pages have outside their Usage sections: page (file name),
+    section (heading, ``""`` before the first), index within the section, xml."""
+    return tuple(_load("examples.json", "examples"))
+
+
+def _is_example(block: dict[str, Any]) -> bool:
+    return re.fullmatch("Examples?", block["section"]) is not None
 
 
 @cache
 def element_pages() -> tuple[ElementPage, ...]:
     """Every page that documents an element, sorted by file name."""
-    pages = []
-    for path in sorted(SPEC_DIR.glob("*.md")):
-        text = path.read_text(encoding="utf-8")
-        title = next((line for line in text.splitlines() if line.startswith("# ")), "")
-        name = _element_name(title)
-        if (
-            name is None
-            or "## Child elements" not in text
-            and "## Parent elements" not in text
-        ):
-            continue
-        attributes = tuple(
-            m.group("name")
-            for line in _section(text, "Attributes").splitlines()
-            if (m := _ATTRIBUTE_ROW.match(line.strip()))
+    return tuple(
+        ElementPage(
+            stem=_stem(record["page"]),
+            element=record["element"],
+            attributes=tuple(record["attributes"]),
+            child_pages=tuple(_stem(page) for page in record["child_pages"]),
+            parent_pages=tuple(_stem(page) for page in record["parent_pages"]),
+            examples=tuple(
+                block["xml"]
+                for block in xml_blocks()
+                if block["page"] == record["page"] and _is_example(block)
+            ),
         )
-        examples = tuple(
-            m.group("body") for m in _XML_BLOCK.finditer(_section(text, "Examples?"))
-        )
-        pages.append(
-            ElementPage(
-                stem=path.stem,
-                element=name,
-                attributes=attributes,
-                child_pages=_links(_section(text, "Child elements")),
-                parent_pages=_links(_section(text, "Parent elements")),
-                examples=examples,
-            )
-        )
-    return tuple(pages)
+        for record in sorted(_load("elements.json", "pages"), key=lambda r: r["page"])
+    )
 
 
 def page_by_stem() -> dict[str, ElementPage]:
@@ -90,9 +79,13 @@ def page_by_stem() -> dict[str, ElementPage]:
 def all_examples() -> list[tuple[str, int, str]]:
     """(page stem, index, XML text) for every example block on every page (not only
     element pages: operation overview pages have examples too)."""
-    found = []
-    for path in sorted(SPEC_DIR.glob("*.md")):
-        text = path.read_text(encoding="utf-8")
-        for index, match in enumerate(_XML_BLOCK.finditer(_section(text, "Examples?"))):
-            found.append((path.stem, index, match.group("body")))
-    return found
+    return [
+        (_stem(block["page"]), block["index"], block["xml"])
+        for block in sorted(xml_blocks(), key=lambda b: (b["page"], b["index"]))
+        if _is_example(block)
+    ]
+
+
+def page_xml(page: str) -> list[str]:
+    """The XML blocks of one page (file name), in page order, Usage blocks left out."""
+    return [block["xml"] for block in xml_blocks() if block["page"] == page]

@@ -1,5 +1,6 @@
-"""Every real WS-Scan message in shared/corpus parses into the generated classes, with
-concrete values checked where the corpus documents them."""
+"""Every real WS-Scan message in the project's corpus (tests/data/corpus, copied from
+the shared corpus) parses into the generated classes, with concrete values checked where
+the corpus documents them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from spec_pages import CORPUS_DIR
+from project_data import CORPUS_DIR
 from wsdscan.generated import EVENT_ROUTES, ROUTES
 from wsdscan.generated.models.eventing import SubscribeResponse
 from wsdscan.generated.models.scan import (

@@ -1,6 +1,7 @@
-"""Real discovery messages and device metadata from ``shared/corpus`` read with concrete
-values checked (no network). The corpus is looked up as in test_corpus.py; without it
-these tests fail (they are the evidence for the lenient reading)."""
+"""Real discovery messages and device metadata from the project's corpus
+(``tests/data/corpus``, copied from the shared corpus) read with concrete values checked
+(no network). The corpus is looked up as in test_corpus.py; without it these tests fail
+(they are the evidence for the lenient reading)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 from xml.etree.ElementTree import QName
 
 import pytest
-from spec_pages import CORPUS_DIR
+from project_data import CORPUS_DIR
 from wsdscan.runtime.discovery_messages import parse_discovery_message
 from wsdscan.runtime.discovery_names import (
     DEVICE_TYPE,
@@ -27,7 +28,7 @@ PRINT = "http://schemas.microsoft.com/windows/2006/08/wdp/print"
 @pytest.fixture(autouse=True)
 def _corpus_present() -> Iterator[None]:
     if not CORPUS.is_dir():
-        pytest.fail(f"the shared corpus is missing: {CORPUS}", pytrace=False)
+        pytest.fail(f"the corpus is missing: {CORPUS}", pytrace=False)
     yield
 
 

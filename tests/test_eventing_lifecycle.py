@@ -11,11 +11,10 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
-import pytest
 from lxml import etree
+from project_data import CORPUS_DIR
 from test_eventing import Recorder, eventually
 from wsdscan.generated import EVENT_ROUTES, ScannerServiceEvents
 from wsdscan.generated import routes as gen_routes
@@ -46,12 +45,7 @@ WSA = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
 WSE = "http://schemas.xmlsoap.org/ws/2004/08/eventing"
 SCAN = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
 
-EPSON = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "corpus"
-    / "occino-wsd-scan-receiver-epson-et2750"
-)
+EPSON = CORPUS_DIR / "occino-wsd-scan-receiver-epson-et2750"
 JOB_STATUS = gen_routes.JOB_STATUS_EVENT
 
 
@@ -382,7 +376,6 @@ async def fake_epson() -> AsyncIterator[FakeDevice]:
         server.close()
 
 
-@pytest.mark.skipif(not EPSON.is_dir(), reason="shared/corpus not found")
 async def test_epson_destination_tokens_are_matched_by_position() -> None:
     async with fake_epson() as epson, EventReceiver(EVENT_ROUTES) as receiver:
         sub = await receiver.subscribe(

@@ -1,21 +1,26 @@
 """Tests for wsdscan.runtime.faults.
 
-The documented faults are read from the WS-Scan reference pages (shared/spec/ws-scan),
-not from a hand-typed list: every "Fault property" table and every
-ClientError*/ServerError* name on any page must have a class with the documented code,
-subcode and reason.
+The documented faults come from the WS-Scan reference pages, not from a hand-typed
+list: ``schema/faults.toml`` is derived from every "Fault property" table and every
+ClientError*/ServerError* name on the pages (``tests/data/spec/derive.py``; checked
+against the pages by tests/test_spec_data.py where they are present), and each must have
+a class with the documented code, subcode and reason.
 """
 
 from __future__ import annotations
 
-import html
 import inspect
 import re
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
+from project_data import CORPUS_DIR, FAULTS_TOML
+from spec_pages import page_xml
+from ws_scan_names import OPERATIONS
 from wsdscan.runtime import faults
 from wsdscan.runtime.envelope import build_envelope
 from wsdscan.runtime.faults import (
@@ -47,10 +52,6 @@ WSE = "http://schemas.xmlsoap.org/ws/2004/08/eventing"
 PRINT = "http://schemas.microsoft.com/windows/2006/08/wdp/print"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SPEC_DIR = SHARED / "spec" / "ws-scan"
-CORPUS_DIR = SHARED / "corpus"
-
 # Prefixes as the pages use them. wprt: one table (ServerErrorTemporaryError) names the
 # WS-Print namespace; we send that fault in the scan namespace and accept both.
 PAGE_PREFIXES = {"soap": SOAP12, "wscn": SCAN, "wsa": WSA, "wprt": PRINT}
@@ -74,14 +75,9 @@ class DocumentedFault:
         return f"{{{SEND_NAMESPACE[namespace]}}}{self.local}"
 
 
-_ROW = re.compile(
-    r"^\s*\|\s*\\?\[(Code|Subcode|Reason|Detail)\\?\]\s*\|\s*(.*?)\s*\|\s*$"
-)
 _PAGE_QNAME = re.compile(r"^([A-Za-z]+):([A-Za-z]+)$")
-
-
-def _unescape(cell: str) -> str:
-    return html.unescape(cell.replace("\\[", "[").replace("\\]", "]")).strip()
+_SCAN_ERROR_NAME = re.compile(r"(?:Client|Server)Error[A-Z][A-Za-z]+")
+COMMON_PAGE = "common-wsd-scan-service-operation-error-codes.md"
 
 
 def _clark_from_page(text: str) -> str:
@@ -90,43 +86,39 @@ def _clark_from_page(text: str) -> str:
     return f"{{{PAGE_PREFIXES[match.group(1)]}}}{match.group(2)}"
 
 
+def _read_table() -> dict[str, Any]:
+    with FAULTS_TOML.open("rb") as file:
+        return tomllib.load(file)
+
+
+TABLE = _read_table()
+
+
 def read_documented_faults() -> list[DocumentedFault]:
-    """Every fault table (rows [Code]/[Subcode]/[Reason]) on every page."""
-    found: list[DocumentedFault] = []
-    for page in sorted(SPEC_DIR.glob("*.md")):
-        table: dict[str, str] = {}
-        for line in [*page.read_text(encoding="utf-8").splitlines(), ""]:
-            row = _ROW.match(line)
-            if row:
-                table[row.group(1)] = _unescape(row.group(2))
-                continue
-            if table:
-                # The error-reporting page defines the properties generically
-                # ("The fault code."): only tables with a QName code are faults.
-                if _PAGE_QNAME.match(table.get("Code", "")):
-                    found.append(
-                        DocumentedFault(
-                            page=page.name,
-                            code=_clark_from_page(table["Code"]),
-                            subcode=_clark_from_page(table["Subcode"]),
-                            reason=table["Reason"],
-                        )
-                    )
-                table = {}
-    return found
+    """Every fault table on every page (one per page the table entry names)."""
+    return sorted(
+        (
+            DocumentedFault(
+                page=page,
+                code=_clark_from_page(entry["code"]),
+                subcode=_clark_from_page(entry["subcode"]),
+                reason=entry["reason"],
+            )
+            for entry in TABLE["fault"]
+            for page in entry["pages"]
+        ),
+        key=lambda doc: (doc.page, doc.subcode),
+    )
 
 
 def mentioned_scan_fault_names() -> set[str]:
-    names: set[str] = set()
-    for page in SPEC_DIR.glob("*.md"):
-        names.update(
-            re.findall(r"\b((?:Client|Server)Error[A-Z][A-Za-z]+)", page.read_text())
-        )
-    return names
+    """Every ClientError*/ServerError* name the pages use: those with a fault table and
+    those the pages only name in their text."""
+    tabled = {entry["subcode"].partition(":")[2] for entry in TABLE["fault"]}
+    return {name for name in tabled if _SCAN_ERROR_NAME.fullmatch(name)} | {
+        entry["name"] for entry in TABLE.get("mentioned", [])
+    }
 
-
-if not SPEC_DIR.is_dir():  # pragma: no cover
-    pytest.skip(f"spec pages not found at {SPEC_DIR}", allow_module_level=True)
 
 DOCUMENTED = read_documented_faults()
 ALL_CLASSES: list[type[SoapFault]] = sorted(
@@ -166,16 +158,65 @@ def _fault_xml(code: str, subcode: str, ns_decls: str, reason: str = "r") -> byt
 
 
 def test_spec_tables_are_found_on_the_common_and_operation_pages() -> None:
+    # That these are all the pages with a fault table: tests/test_spec_data.py.
     pages = {doc.page for doc in DOCUMENTED}
-    pages_with_tables = {
-        page.name
-        for page in SPEC_DIR.glob("*.md")
-        if re.search(r"\|\s*\\?\[Subcode\\?\]\s*\|\s*\w+:\w+", page.read_text())
-    }
-    assert pages == pages_with_tables
-    assert "common-wsd-scan-service-operation-error-codes.md" in pages
+    assert COMMON_PAGE in pages
     assert "createscanjobrequest.md" in pages
     assert "retrieveimagerequest.md" in pages
+
+
+def test_fault_table_is_complete_sorted_and_typed() -> None:
+    entries = TABLE["fault"]
+    assert len(entries) >= 14
+    subcodes = [entry["subcode"] for entry in entries]
+    assert subcodes == sorted(subcodes) and len(set(subcodes)) == len(subcodes)
+    for entry in entries:
+        assert set(entry) == {
+            "code",
+            "subcode",
+            "reason",
+            "detail",
+            "operations",
+            "pages",
+        }, entry
+        assert entry["code"] in {"soap:Sender", "soap:Receiver"}, entry
+        assert _PAGE_QNAME.match(entry["subcode"]), entry
+        assert entry["reason"].strip() and entry["detail"].strip(), entry
+        for key in ("operations", "pages"):
+            assert entry[key] and entry[key] == sorted(set(entry[key])), entry
+        assert set(entry["operations"]) <= set(OPERATIONS), entry
+        assert all(page.endswith(".md") for page in entry["pages"]), entry
+    for entry in TABLE.get("mentioned", []):
+        assert set(entry) == {"name", "pages"}
+        assert entry["name"] not in {s.partition(":")[2] for s in subcodes}
+        assert entry["pages"] == sorted(set(entry["pages"])) and entry["pages"]
+
+
+def test_fault_table_operations() -> None:
+    by_local = {entry["subcode"].partition(":")[2]: entry for entry in TABLE["fault"]}
+    for entry in by_local.values():
+        if COMMON_PAGE in entry["pages"]:  # every operation returns the common ones
+            assert entry["operations"] == sorted(OPERATIONS), entry
+    # CancelJob's page lists ClientErrorJobIdNotFound without a table of its own.
+    assert by_local["ClientErrorJobIdNotFound"]["operations"] == [
+        "CancelJob",
+        "GetJobElements",
+        "RetrieveImage",
+    ]
+    assert by_local["ClientErrorJobIdNotFound"]["pages"] == [
+        "getjobelementsrequest.md",
+        "retrieveimagerequest.md",
+    ]
+    assert by_local["ClientErrorNoImagesAvailable"]["operations"] == [
+        "CreateScanJob",
+        "RetrieveImage",
+    ]
+    assert by_local["ServerErrorTemporaryError"]["subcode"] == (
+        "wprt:ServerErrorTemporaryError"
+    )
+    assert {m["name"] for m in TABLE["mentioned"]} == {
+        "ClientErrorDocumentFormatNotSupported"
+    }
 
 
 def test_same_subcode_is_documented_consistently_across_pages() -> None:
@@ -507,8 +548,8 @@ def test_nested_subcode_most_specific_known_wins() -> None:
 
 
 def test_undeclared_prefixes_in_the_documentation_sample() -> None:
-    page = (SPEC_DIR / "wsd-scan-service-operation-error-reporting.md").read_text()
-    sample = [b for b in re.findall(r"```xml\n(.*?)```", page, re.S) if "env:" in b]
+    page = page_xml("wsd-scan-service-operation-error-reporting.md")
+    sample = [block for block in page if "env:" in block]
     assert len(sample) == 1
     # The sample binds xml: to a wrong URI, which is not well-formed: recover.
     root = etree.fromstring(sample[0].encode(), etree.XMLParser(recover=True))
@@ -557,13 +598,17 @@ def test_not_a_fault_is_rejected() -> None:
 
 
 def _corpus_faults() -> list[Path]:
-    if not CORPUS_DIR.is_dir():
-        return []
     return sorted(
         path
         for path in CORPUS_DIR.rglob("*.response.http")
         if b"addressing/fault" in path.read_bytes()
     )
+
+
+def test_recorded_device_faults_are_in_the_project() -> None:
+    scenarios = {path.parent.name for path in _corpus_faults()}
+    assert len(_corpus_faults()) >= 8
+    assert {"create-fault-not-accepting-jobs", "adf-empty-accepted-job"} <= scenarios
 
 
 @pytest.mark.parametrize("path", _corpus_faults(), ids=lambda p: p.parent.name)

@@ -1,8 +1,8 @@
 """Black-box interop: the real WS-Scan client sane-airscan (through ``scanimage``) against
 ``python -m wsdscan serve``.
 
-Recipe and client behaviour: /work/shared/notes/interop.md. Things to keep in mind when
-reading the assertions:
+Recipe and client behaviour: the project's shared notes (``shared/notes/interop.md``
+beside the checkout). Things to keep in mind when reading the assertions:
 
 * sane-airscan 0.99.27 offers only the modes ``Color`` (RGB24) and ``Gray``
   (Grayscale8). BlackAndWhite1 is parsed from ScannerConfiguration but never offered,

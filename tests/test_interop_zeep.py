@@ -4,7 +4,8 @@ using the project's own WSDL (schema/wsdl/scan.wsdl).
 zeep knows only WS-Addressing 2005/08, and adds such headers by itself whenever an
 operation has a ``wsaw:Action``; WS-Scan uses 2004/08. :class:`Wsa2004Plugin` removes
 any 2005/08 header and adds the 2004/08 Action/MessageID/To/ReplyTo a Windows client
-sends (recipe: /work/shared/tools/xcheck/zeep_check.py, notes in interop.md section 12).
+sends (recipe: the project's shared tools, ``shared/tools/xcheck/zeep_check.py`` beside
+the checkout; notes in ``shared/notes/interop.md`` section 12).
 QName values are passed as ``lxml.etree.QName`` so zeep declares their namespace.
 """
 

@@ -1,8 +1,12 @@
-"""Every element page in shared/spec/ws-scan/ has its generated class or field.
+"""Every element page of the WS-Scan reference has its generated class or field.
 
 Issue requirement: "Coverage: every element page in shared/spec/ws-scan/ has its generated class
 or field, with the documented children and attributes (the test reads the pages, not a list
 typed by hand)."
+
+The pages (``shared/spec/ws-scan/*.md`` beside the checkout) are derived into
+``tests/data/spec/elements.json`` by ``tests/data/spec/derive.py``; tests/test_spec_data.py
+checks that file against the pages where they are present.
 
 What is checked, per page (``spec_pages.element_pages()``), using xsdata's ``XmlContext`` over
 every dataclass in ``wsdscan.generated.models.scan``:

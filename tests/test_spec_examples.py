@@ -4,7 +4,8 @@ Issue requirement: "Every XML example in the pages that is well-formed (after ma
 https/2006-01/2003-03 doc artifacts) parses into the generated classes and serializes back to
 XML equal after C14N; examples that are skipped are listed in the test with the reason."
 
-For each example block (``spec_pages.all_examples()``, read from the pages, not typed here):
+For each example block (``spec_pages.all_examples()``, derived from the pages into
+``tests/data/spec/examples.json`` by ``tests/data/spec/derive.py``, not typed here):
 
 1. parse with the hardened parser and map the documentation namespace artifacts
    (``xmlbind.parse_xml`` + ``xmlbind.canonicalize``);
