@@ -107,7 +107,14 @@ def _add_operation_and_element(schema: Path) -> None:
       <wsdl:output message="{prefix}:GetLampInfoResponseMsg" wsa:Action="{SCAN_NS}/GetLampInfoResponse"/>
     </wsdl:operation>
   </wsdl:portType>"""
-    wsdl.write_text(text.replace("</wsdl:portType>", operation, 1))
+    text = text.replace("</wsdl:portType>", operation, 1)
+    binding = """<wsdl:operation name="GetLampInfo">
+      <soap12:operation soapAction="urn:lamp"/>
+      <wsdl:input><soap12:body use="literal"/></wsdl:input>
+      <wsdl:output><soap12:body use="literal"/></wsdl:output>
+    </wsdl:operation>
+  </wsdl:binding>"""
+    wsdl.write_text(text.replace("</wsdl:binding>", binding, 1))
 
 
 def test_new_element_and_operation_need_no_hand_edits(tmp_path: Path) -> None:
