@@ -155,9 +155,11 @@ def _run(args: argparse.Namespace) -> int:
     if diff.clean:
         print(f"wsdscan-codegen: {args.out} is up to date")
         return EXIT_OK
-    print(
-        f"wsdscan-codegen: {args.out} differs from the schema; run `{_rerun_hint(args)}`"
-    )
+    if args.given_out or source_checkout() is not None:
+        advice = f"run `{_rerun_hint(args)}`"
+    else:  # the installed wsdscan.generated: nothing to regenerate in place
+        advice = "pass --out to check your own bindings, or reinstall wsdscan"
+    print(f"wsdscan-codegen: {args.out} differs from the schema; {advice}")
     for line in diff.lines():
         print(f"  {line}")
     return EXIT_DIFFERS

@@ -16,7 +16,8 @@ from wsdscan.codegen import cli, locations
 from wsdscan.codegen.export import schema_files
 from wsdscan.codegen.pipeline import DEFAULT_OUT, DEFAULT_SCHEMA, build
 
-CLI = [sys.executable, "-m", "wsdscan.codegen"]
+# -P: never the current folder on sys.path (a source tree there would shadow wsdscan).
+CLI = [sys.executable, "-P", "-m", "wsdscan.codegen"]
 
 # Runs the CLI (through python -m's own path: package __init__, then __main__) with
 # jinja2 and black made unimportable, as if the [codegen] extra were not installed.
@@ -36,7 +37,7 @@ runpy.run_module("wsdscan.codegen", run_name="__main__", alter_sys=True)
 
 
 def _run(*args: str, blocked: bool = False) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-c", WITHOUT_EXTRA] if blocked else CLI
+    command = [sys.executable, "-P", "-c", WITHOUT_EXTRA] if blocked else CLI
     return subprocess.run(command + list(args), capture_output=True, text=True)
 
 
@@ -171,6 +172,12 @@ def test_outside_a_checkout_generate_needs_out_and_check_reads_the_installed_tre
     assert sorted(p.stat().st_mtime_ns for p in (root / "generated").rglob("*")) == (
         before
     )
+
+    (root / "generated" / "routes.py").write_text("# broken install\n")
+    assert cli.main(["check"]) == 1
+    output = capsys.readouterr().out
+    assert "pass --out to check your own bindings, or reinstall wsdscan" in output
+    assert "changed: routes.py" in output
 
 
 def test_bindings_stand_only_on_the_runtime() -> None:

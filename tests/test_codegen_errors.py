@@ -37,7 +37,15 @@ def _assert_error(schema: Path, tmp_path: Path, *expected: str) -> str:
     for text in expected:
         assert text in message
     result = subprocess.run(
-        [sys.executable, "-m", "wsdscan.codegen", "check", "--schema", str(schema)]
+        [
+            sys.executable,
+            "-P",
+            "-m",
+            "wsdscan.codegen",
+            "check",
+            "--schema",
+            str(schema),
+        ]
         + ["--out", str(tmp_path / "out")],
         capture_output=True,
         text=True,

@@ -18,7 +18,8 @@ from wsdscan.codegen.pipeline import DEFAULT_SCHEMA
 import wsdscan
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "downstream"
-CLI = [sys.executable, "-m", "wsdscan.codegen"]
+# -P: never the current folder on sys.path (a source tree there would shadow wsdscan).
+CLI = [sys.executable, "-P", "-m", "wsdscan.codegen"]
 
 
 def _codegen(*args: str | Path) -> subprocess.CompletedProcess[str]:
