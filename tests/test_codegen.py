@@ -62,7 +62,8 @@ def test_check_cli_exits_1_and_lists_differences(tmp_path: Path) -> None:
     out = tmp_path / "out"
     shutil.copytree(DEFAULT_OUT, out, ignore=shutil.ignore_patterns("__pycache__"))
     (out / "server.py").write_text("# tampered\n")
-    cli = [sys.executable, "-m", "wsdscan.codegen", "check", "--out", str(out)]
+    # -P: a source tree in the current folder must not shadow the installed wsdscan.
+    cli = [sys.executable, "-P", "-m", "wsdscan.codegen", "check", "--out", str(out)]
 
     result = subprocess.run(cli, capture_output=True, text=True)
     assert result.returncode == 1

@@ -10,15 +10,15 @@ from collections.abc import AsyncIterator
 from xml.etree.ElementTree import QName
 
 import pytest
-from acme_scan import ACME_NS, SCAN_NS, LampStatus, lamp_status_xml, read_lamp_status
-from acme_scan.bindings import ScannerServiceClient
-from acme_scan.bindings.models import scan
 from PIL import Image
 from wsdscan.runtime.client import HttpTransport
 from wsdscan.runtime.serve import running
 from wsdscan.runtime.server import SoapApp
-
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
+
+from acme_scan import ACME_NS, SCAN_NS, LampStatus, lamp_status_xml, read_lamp_status
+from acme_scan.bindings import ScannerServiceClient
+from acme_scan.bindings.models import scan
 
 
 @pytest.fixture
