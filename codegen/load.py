@@ -7,8 +7,10 @@ content, so a WSDL is never mistaken for an XML sample (tefra/xsdata#1029).
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from lxml import etree
 
@@ -18,13 +20,25 @@ _XS = {"xs": "http://www.w3.org/2001/XMLSchema"}
 
 
 @dataclass(frozen=True)
+class WsdlDocument:
+    """A parsed WSDL and the name errors call it by (relative to the schema folder)."""
+
+    name: str
+    tree: etree._ElementTree
+
+    def at(self, element: etree._Element) -> str:
+        """``wsdl/scan.wsdl:42``: where an element of this document starts."""
+        return f"{self.name}:{element.sourceline}"
+
+
+@dataclass(frozen=True)
 class SchemaSources:
     """The schema tree the generator reads, in a stable order."""
 
     root: Path
     xsd_files: tuple[Path, ...]  # entry schemas (not xs:included by another file)
     wsdl_files: tuple[Path, ...]
-    wsdl_documents: tuple[etree._ElementTree, ...]
+    wsdl_documents: tuple[WsdlDocument, ...]
     # Target namespace -> module name under generated/models (schema/codegen.toml).
     modules: dict[str, str]
 
@@ -32,6 +46,28 @@ class SchemaSources:
 def _strings(result: object) -> list[str]:
     """An attribute XPath's result as strings (lxml types it as any XPath result)."""
     return [str(item) for item in result] if isinstance(result, list) else []
+
+
+def _relative(root: Path, filename: str | None, default: Path) -> str:
+    where = Path(filename.removeprefix("file://")) if filename else default
+    try:
+        return where.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return str(where)
+
+
+def _located(root: Path, path: Path, error: etree.LxmlError) -> str:
+    """``scan/job.xsd:42: message`` for an lxml error (its file may be one that ``path``
+    includes), else ``path`` and the exception; always one line."""
+    if isinstance(error, etree.XMLSyntaxError):
+        # Its own position: the error log it carries can hold earlier parses' entries.
+        name = _relative(root, error.filename, path)
+        return f"{name}:{error.lineno}: {' '.join(str(error.msg).split())}"
+    # lxml-stubs declare the error log opaque; it iterates over _LogEntry objects.
+    for entry in cast("Iterable[Any]", error.error_log):
+        message = " ".join(str(entry.message).split())
+        return f"{_relative(root, entry.filename, path)}:{entry.line}: {message}"
+    return f"{path.relative_to(root).as_posix()}: {' '.join(str(error).split())}"
 
 
 def _hardened_parser() -> etree.XMLParser:
@@ -59,8 +95,8 @@ def load(schema_dir: Path) -> SchemaSources:
         try:
             trees[path] = etree.parse(str(path), parser)
         except etree.XMLSyntaxError as exc:
-            rel = path.relative_to(root)
-            raise CodegenError(f"{rel}: not well-formed: {exc}") from exc
+            located = _located(root, path, exc)
+            raise CodegenError(f"{located} (not well-formed XML)") from exc
     # Section files are xs:included by an entry schema and only valid as part of it.
     included = {
         (path.parent / location).resolve()
@@ -74,16 +110,17 @@ def load(schema_dir: Path) -> SchemaSources:
         try:
             etree.XMLSchema(trees[path])
         except etree.XMLSchemaParseError as exc:
-            rel = path.relative_to(root)
-            raise CodegenError(f"{rel}: not a valid XML Schema: {exc}") from exc
+            located = _located(root, path, exc)
+            raise CodegenError(f"{located} (not a valid XML Schema)") from exc
 
     documents = []
     for path in wsdl_files:
         try:
-            documents.append(etree.parse(str(path), parser))
+            tree = etree.parse(str(path), parser)
         except etree.XMLSyntaxError as exc:
-            rel = path.relative_to(root)
-            raise CodegenError(f"{rel}: not well-formed: {exc}") from exc
+            located = _located(root, path, exc)
+            raise CodegenError(f"{located} (not well-formed XML)") from exc
+        documents.append(WsdlDocument(path.relative_to(root).as_posix(), tree))
     modules = _modules(root, xsd_files, trees)
     return SchemaSources(root, entries, wsdl_files, tuple(documents), modules)
 
@@ -94,7 +131,11 @@ def _modules(
     config_path = root / "codegen.toml"
     if not config_path.is_file():
         raise CodegenError(f"{config_path} is missing (it maps namespaces to modules)")
-    modules = tomllib.loads(config_path.read_text(encoding="utf-8")).get("modules", {})
+    try:
+        config = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise CodegenError(f"codegen.toml: not valid TOML: {exc}") from exc
+    modules = config.get("modules", {})
     bad = [name for name in modules.values() if not str(name).isidentifier()]
     if bad:
         raise CodegenError(f"codegen.toml: module names must be identifiers: {bad}")

@@ -15,9 +15,9 @@ from lxml import etree
 from .class_index import ClassIndex
 from .errors import CodegenError
 from .ir import ClassInfo, Event, ImportRef, Operation, ServiceModel
+from .load import WsdlDocument
+from .wsdl_checks import WSDL_NS, check_wsdl, find_port_type, resolve_qname
 
-WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
-SOAP12_BINDING_NS = "http://schemas.xmlsoap.org/wsdl/soap12/"
 # The attribute that carries the WS-Addressing Action on wsdl:input/output: DPWS uses the
 # 2004/08 namespace; the W3C WSDL binding namespaces are accepted too.
 ACTION_ATTRIBUTES = (
@@ -27,20 +27,15 @@ ACTION_ATTRIBUTES = (
 )
 
 
-def _qname(element: etree._Element, text: str) -> tuple[str | None, str]:
-    prefix, _, local = text.rpartition(":")
-    namespace = element.nsmap.get(prefix or None)
-    if prefix and namespace is None:
-        raise CodegenError(f"undeclared prefix in QName {text!r}")
-    return namespace, local
-
-
-def _action(element: etree._Element, where: str) -> str:
+def _action(doc: WsdlDocument, element: etree._Element, operation: str) -> str:
     for attribute in ACTION_ATTRIBUTES:
         value = element.get(attribute)
         if value:
             return value
-    raise CodegenError(f"{where}: no wsa:Action attribute")
+    kind = etree.QName(element).localname
+    raise CodegenError(
+        f"{doc.at(element)}: operation {operation} {kind}: no wsa:Action attribute"
+    )
 
 
 def _documentation(element: etree._Element) -> str:
@@ -49,25 +44,33 @@ def _documentation(element: etree._Element) -> str:
 
 
 def _message_body(
-    definitions: etree._Element,
-    message_ref: str,
-    ref_owner: etree._Element,
-    index: ClassIndex,
+    doc: WsdlDocument, ref_owner: etree._Element, operation: str, index: ClassIndex
 ) -> ClassInfo:
-    _, message_name = _qname(ref_owner, message_ref)
+    """The class of the one element part of the message ``ref_owner`` (a wsdl:input or
+    wsdl:output) names."""
+    _, message_name = resolve_qname(doc, ref_owner, "message")
+    definitions = doc.tree.getroot()
     for message in definitions.iterfind(f"{{{WSDL_NS}}}message"):
         if message.get("name") != message_name:
             continue
         parts = message.findall(f"{{{WSDL_NS}}}part")
         if len(parts) != 1 or parts[0].get("element") is None:
-            raise CodegenError(f"message {message_name}: need exactly one element part")
-        key = _qname(parts[0], parts[0].get("element", ""))
+            raise CodegenError(
+                f"{doc.at(message)}: message {message_name}: need exactly one "
+                "element part"
+            )
+        key = resolve_qname(doc, parts[0], "element")
         if key not in index.by_element:
             raise CodegenError(
-                f"message {message_name}: element {{{key[0]}}}{key[1]} has no generated class"
+                f"{doc.at(parts[0])}: message {message_name}: element "
+                f"{{{key[0]}}}{key[1]} is not declared in the schema (no generated "
+                "class)"
             )
         return index.by_element[key]
-    raise CodegenError(f"message {message_name!r} is not defined")
+    raise CodegenError(
+        f"{doc.at(ref_owner)}: operation {operation}: message {message_name!r} is not "
+        "defined"
+    )
 
 
 def _attachment_element(info: ClassInfo, index: ClassIndex) -> str | None:
@@ -89,35 +92,14 @@ def _attachment_element(info: ClassInfo, index: ClassIndex) -> str | None:
     return None
 
 
-def _check_soap12_binding(definitions: etree._Element, port_type: str) -> None:
-    for binding in definitions.iterfind(f"{{{WSDL_NS}}}binding"):
-        _, type_name = _qname(binding, binding.get("type", ""))
-        if (
-            type_name == port_type
-            and binding.find(f"{{{SOAP12_BINDING_NS}}}binding") is not None
-        ):
-            return
-    raise CodegenError(
-        f"port type {port_type}: no SOAP 1.2 binding (only SOAP 1.2 is supported)"
-    )
-
-
 def build_service_model(
-    documents: tuple[etree._ElementTree, ...], index: ClassIndex
+    documents: tuple[WsdlDocument, ...], index: ClassIndex
 ) -> ServiceModel:
     """Join the WSDL port type with the generated classes."""
-    port_types = [
-        (doc.getroot(), port_type)
-        for doc in documents
-        for port_type in doc.getroot().iterfind(f"{{{WSDL_NS}}}portType")
-    ]
-    if len(port_types) != 1:
-        raise CodegenError(
-            f"expected exactly one wsdl:portType, found {len(port_types)}"
-        )
-    definitions, port_type = port_types[0]
+    doc, port_type = find_port_type(documents)
+    check_wsdl(documents)
+    definitions = doc.tree.getroot()
     port_name = port_type.get("name", "")
-    _check_soap12_binding(definitions, port_name)
 
     operations: list[Operation] = []
     events: list[Event] = []
@@ -127,27 +109,27 @@ def build_service_model(
         output = op.find(f"{{{WSDL_NS}}}output")
         if output is None:
             raise CodegenError(
-                f"operation {name}: one-way operations are not supported"
+                f"{doc.at(op)}: operation {name}: one-way operations are not supported"
             )
-        response = _message_body(definitions, output.get("message", ""), output, index)
+        response = _message_body(doc, output, name, index)
         if input_ is None:
             events.append(
                 Event(
                     name,
                     response,
-                    _action(output, f"operation {name} output"),
+                    _action(doc, output, name),
                     _documentation(op),
                 )
             )
             continue
-        request = _message_body(definitions, input_.get("message", ""), input_, index)
+        request = _message_body(doc, input_, name, index)
         operations.append(
             Operation(
                 name=name,
                 request=request,
                 response=response,
-                action=_action(input_, f"operation {name} input"),
-                response_action=_action(output, f"operation {name} output"),
+                action=_action(doc, input_, name),
+                response_action=_action(doc, output, name),
                 attachment_element=_attachment_element(response, index),
                 documentation=_documentation(op),
             )

@@ -62,7 +62,8 @@ def test_check_cli_exits_1_and_lists_differences(tmp_path: Path) -> None:
     out = tmp_path / "out"
     shutil.copytree(DEFAULT_OUT, out, ignore=shutil.ignore_patterns("__pycache__"))
     (out / "server.py").write_text("# tampered\n")
-    cli = [sys.executable, "-m", "wsdscan.codegen", "check", "--out", str(out)]
+    # -P: a source tree in the current folder must not shadow the installed wsdscan.
+    cli = [sys.executable, "-P", "-m", "wsdscan.codegen", "check", "--out", str(out)]
 
     result = subprocess.run(cli, capture_output=True, text=True)
     assert result.returncode == 1
@@ -107,7 +108,14 @@ def _add_operation_and_element(schema: Path) -> None:
       <wsdl:output message="{prefix}:GetLampInfoResponseMsg" wsa:Action="{SCAN_NS}/GetLampInfoResponse"/>
     </wsdl:operation>
   </wsdl:portType>"""
-    wsdl.write_text(text.replace("</wsdl:portType>", operation, 1))
+    text = text.replace("</wsdl:portType>", operation, 1)
+    binding = """<wsdl:operation name="GetLampInfo">
+      <soap12:operation soapAction="urn:lamp"/>
+      <wsdl:input><soap12:body use="literal"/></wsdl:input>
+      <wsdl:output><soap12:body use="literal"/></wsdl:output>
+    </wsdl:operation>
+  </wsdl:binding>"""
+    wsdl.write_text(text.replace("</wsdl:binding>", binding, 1))
 
 
 def test_new_element_and_operation_need_no_hand_edits(tmp_path: Path) -> None:
