@@ -162,5 +162,6 @@ def render(service: ServiceModel, dataclass_modules: dict[str, str]) -> dict[str
         path: format_python(text, path) if path.endswith(".py") else text
         for path, text in files.items()
     }
-    formatted["py.typed"] = ""
+    # PEP 561 marker in every package, so a type checker reads each one as typed.
+    formatted["py.typed"] = formatted["models/py.typed"] = ""
     return dict(sorted(formatted.items()))

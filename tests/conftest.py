@@ -19,6 +19,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# Child processes (`python -m wsdscan`, example scripts) started from the checkout must
+# import the wsdscan under test, not the checkout's own wsdscan/ folder, which the
+# current directory would otherwise put first on their sys.path.
+os.environ.setdefault("PYTHONSAFEPATH", "1")
 # Installed subpackages that live in top-level folders of the checkout (setup.py).
 _TOP_LEVEL = {"codegen", "generated", "runtime", "schema"}
 
