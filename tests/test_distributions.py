@@ -144,3 +144,42 @@ def test_installed_schema_is_found_as_a_resource() -> None:
     assert schema.joinpath("wsdl", "scan.wsdl").is_file()
     assert schema.joinpath("codegen.toml").is_file()
     assert "ScannerServiceType" in schema.joinpath("wsdl", "scan.wsdl").read_text()
+
+
+def test_every_module_of_the_installed_package_imports(tmp_path: Path) -> None:
+    """From an empty folder (nothing of the checkout on sys.path), as a user's program."""
+    program = (
+        "import importlib, pkgutil\n"
+        f"tops = {sorted(FOLDERS.values())!r}\n"
+        "names = set(tops)\n"
+        "for top in tops:\n"
+        "    package = importlib.import_module(top)\n"
+        "    names |= {m.name for m in pkgutil.walk_packages(package.__path__, top + '.')}\n"
+        "for name in sorted(names):\n"
+        "    if not name.endswith('__main__'):\n"
+        "        importlib.import_module(name)\n"
+        "print(len(names))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-P", "-c", program],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) >= 80  # every module of every subpackage was walked
+
+
+def test_wsdscan_version(tmp_path: Path) -> None:
+    import wsdscan
+
+    done = subprocess.run(
+        [sys.executable, "-P", "-m", "wsdscan", "--version"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"wsdscan {wsdscan.__version__}"
