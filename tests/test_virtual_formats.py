@@ -372,3 +372,34 @@ def test_formats_nothing_here_can_write_are_not_producible() -> None:
     assert "xps" not in produced and "jbig" not in produced
     with pytest.raises(ValueError):
         encode_page(_page("RGB24"), "xps")
+
+
+@pytest.mark.parametrize("color", ["BlackAndWhite1", "Grayscale8", "RGB24"])
+@pytest.mark.parametrize("fmt", ["dib", "tiff-single-uncompressed", "jfif"])
+async def test_bytes_per_line_is_the_row_length_of_uncompressed_formats(
+    fmt: str, color: str
+) -> None:
+    # The built-in scanner configured with uncompressed formats.
+    config = VirtualScannerConfig(
+        formats=("png", "dib", "tiff-single-uncompressed", "jfif")
+    )
+    async with running(SoapApp(VirtualScanner(config), path=PATH)) as server:
+        async with HttpTransport(server.url(PATH)) as transport:
+            job, data = await scan_once(
+                ScannerServiceClient(transport), ticket(fmt, color)
+            )
+    assert job.image_information is not None
+    info = job.image_information.media_front_image_info
+    assert (info.pixels_per_line, info.number_of_lines) == PIXELS
+    if fmt == "jfif":
+        assert info.bytes_per_line == 0  # compressed
+        return
+    if fmt == "dib":
+        offset = int.from_bytes(data[10:14], "little")  # bfOffBits
+        assert len(data) - offset == info.bytes_per_line * info.number_of_lines
+        assert info.bytes_per_line % 4 == 0
+    else:
+        with Image.open(io.BytesIO(data)) as image:
+            assert image.info["compression"] == "raw"
+            strips = sum(image.tag_v2[279])  # StripByteCounts
+        assert strips == info.bytes_per_line * info.number_of_lines

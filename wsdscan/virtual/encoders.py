@@ -144,6 +144,22 @@ def bilevel_only(fmt: str) -> bool:
     return info is not None and info.bilevel_only
 
 
+_BITS: Final = {"BlackAndWhite1": 1, "Grayscale8": 8, "RGB24": 24}
+
+
+def bytes_per_line(fmt: str, color_mode: str, pixels: int) -> int:
+    """BytesPerLine of ImageInformation: 0 for a compressed format (the BytesPerLine
+    page), else the row length with its padding: BMP rows are padded to 4 bytes, TIFF
+    rows to a whole byte."""
+    info = FORMATS.get(fmt)
+    bits = _BITS.get(color_mode, 24) * pixels
+    if fmt == "dib":
+        return (bits + 31) // 32 * 4
+    if info is not None and info.tiff_compression == "raw":
+        return (bits + 7) // 8
+    return 0
+
+
 def _exif(dpi: tuple[int, int]) -> Image.Exif:
     exif = Image.Exif()
     exif[0x010F] = "wsdscan"  # Make

@@ -40,6 +40,7 @@ from wsdscan.generated.models.scan import (
     Width,
 )
 
+from . import encoders
 from .values import known
 
 if TYPE_CHECKING:
@@ -52,22 +53,29 @@ DEFAULT: Final = "default"
 
 
 def image_information(settings: ScanSettings) -> ImageInformation:
-    """ImageInformation for the settings. BytesPerLine is 0: both formats compress
+    """ImageInformation for the settings. BytesPerLine is 0 for a compressed format
     (BytesPerLine page: "If the file format indicates compression, the Scan Service
-    must return a value of zero")."""
+    must return a value of zero"), else the row length with padding (dib, uncompressed
+    TIFF)."""
+
+    def row(side: SideSettings) -> int:
+        return encoders.bytes_per_line(
+            settings.format, side.color_mode, side.pixels_per_line
+        )
+
     front = settings.front
     back = None
     if settings.back is not None:
         back = MediaBackImageInfo(
             pixels_per_line=settings.back.pixels_per_line,
             number_of_lines=settings.back.number_of_lines,
-            bytes_per_line=0,
+            bytes_per_line=row(settings.back),
         )
     return ImageInformation(
         media_front_image_info=MediaFrontImageInfo(
             pixels_per_line=front.pixels_per_line,
             number_of_lines=front.number_of_lines,
-            bytes_per_line=0,
+            bytes_per_line=row(front),
         ),
         media_back_image_info=back,
     )
