@@ -356,7 +356,9 @@ class VirtualScanner(ScannerServiceBase):
         WSD Scan Service must abort the job") and answers ServerErrorInternalError."""
         try:
             if self.config.scan_delay > 0:
-                await asyncio.sleep(self.config.scan_delay)
+                # Per image: a multi-page document takes as long as its pages.
+                images = len(spec.pages) if isinstance(spec, DocumentSpec) else 1
+                await asyncio.sleep(self.config.scan_delay * images)
             return await self._pages.get(spec)
         except Exception as exc:
             self.jobs.abort_transfer(job)
