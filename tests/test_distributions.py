@@ -112,6 +112,24 @@ def test_wheel_has_every_package_with_py_typed(built: dict[str, Path]) -> None:
     assert not [n for n in names if "__pycache__" in n or n.startswith("tests/")]
 
 
+def test_wheel_has_the_profiles_and_the_pytest_plugin(built: dict[str, Path]) -> None:
+    with zipfile.ZipFile(built["wheel_from_tree"]) as archive:
+        names = set(archive.namelist())
+        entry_points = next(
+            archive.read(n).decode() for n in names if n.endswith("/entry_points.txt")
+        )
+        shipped = archive.read(
+            "wsdscan/virtual/profiles/kyocera-m2040dn/GetScannerElementsResponse.xml"
+        )
+    assert "wsdscan/virtual/profiles/kyocera-m2040dn/PROVENANCE.md" in names
+    tree = (
+        ROOT / "wsdscan/virtual/profiles/kyocera-m2040dn/GetScannerElementsResponse.xml"
+    )
+    assert shipped == tree.read_bytes()  # byte for byte, as in the corpus
+    assert "wsdscan.testing" in names or "wsdscan/testing.py" in names
+    assert "[pytest11]\nwsdscan = wsdscan.testing" in entry_points
+
+
 def test_sdist_carries_what_building_and_testing_need(built: dict[str, Path]) -> None:
     with tarfile.open(built["sdist"]) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}

@@ -347,3 +347,49 @@ def _job_history_states(url: str) -> list[str]:
     summaries = history.job_history.job_summary if history.job_history else []
     ordered = sorted(summaries, key=lambda summary: summary.job_id)
     return [str(getattr(s.job_state, "value", s.job_state)) for s in ordered]
+
+
+# ----------------------------------------------------------------------------------------
+# A device profile: the Kyocera ECOSYS M2040dn's capabilities (wsdscan serve --profile)
+# ----------------------------------------------------------------------------------------
+
+# Its maximum size is 14016 x 8504 (wider than high); sane-airscan swaps such a size
+# (a Kyocera workaround), so it asks for 8504 x 14016 and gets it in that orientation.
+KYOCERA_W, KYOCERA_H = 8504, 14016
+
+
+def test_kyocera_profile_options_flatbed_and_adf(tmp_path: Path) -> None:
+    with ServedScanner(["--profile", "kyocera-m2040dn", "--adf-sheets", "2"]) as srv:
+        env, device = airscan_env(srv.url, tmp_path / "sane")
+        rc, out, err = run_scanimage(["-d", device, "-A"], env, timeout=30)
+        assert rc == 0, f"scanimage -A rc={rc}\n{err}\n{srv.log_tail()}"
+        # Widths 200-600 and Heights 100-600: the client offers what both allow.
+        assert _option_line(out, "--resolution").startswith(
+            "--resolution 200|300|400|600dpi "
+        )
+        assert _option_line(out, "--source").startswith(
+            "--source Flatbed|ADF|ADF Duplex "
+        )
+
+        # Flatbed: no png advertised, so the wire format is jfif (sane-airscan
+        # prefers png, then jfif); scanimage writes PNG.
+        out_file = tmp_path / "kyocera.png"
+        args = ["-d", device, "--resolution", "200", "--mode", "Gray"]
+        rc, out, err = run_scanimage(
+            [*args, "--format=png", "-o", str(out_file)], env, timeout=60
+        )
+        scan_ok(rc, out, err, [out_file], srv)
+        with Image.open(out_file) as image:
+            assert image.mode == "L"
+            assert image.size[0] in expected_px(KYOCERA_W, 200), image.size
+            assert image.size[1] in expected_px(KYOCERA_H, 200), image.size
+        assert read_marker(out_file) == (1, "front")
+
+        # ADF: both sheets of the feeder.
+        files, rc, err = _batch(srv, tmp_path / "adf", "ADF", pages=2, dpi=200)
+        assert rc in (0, SANE_STATUS_NO_DOCS), f"rc={rc}\n{err}\n{srv.log_tail()}"
+        assert [f.name for f in files] == ["page1.png", "page2.png"], err
+        for f in files:
+            with Image.open(f) as image:
+                assert image.size[0] in expected_px(KYOCERA_W, 200), image.size
+    assert_markers(files, [(1, "front"), (2, "front")])

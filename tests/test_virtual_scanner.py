@@ -855,7 +855,7 @@ async def test_active_jobs_and_history() -> None:
     "kwargs",
     [
         {"platen": False, "adf": False, "duplex": False},
-        {"formats": ("png", "tiff-single-g4")},
+        {"formats": ("png", "xps")},
         {"color_modes": ("RGB48",), "default_color_mode": "RGB48"},
         {"adf_sheets": -1},
         {"resolutions": (100, 200), "default_resolution": 300},

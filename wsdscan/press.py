@@ -12,9 +12,13 @@ script needs nothing else):
               </v:PressScanButtonResponse>
 
 A name no live subscription registered is answered with the fault
-``wscn:InvalidArgs`` listing the registered names. Optional ``<v:Jammed>true|false``
-instead of ``Destination`` simulates a paper jam or clears it. The action is for the
-virtual scanner only: anyone who can reach it can press its button.
+``wscn:InvalidArgs`` listing the registered names. Instead of ``Destination``:
+``<v:Jammed>true|false</v:Jammed>`` simulates a paper jam or clears it;
+``<v:LoadADF>N</v:LoadADF>`` (optionally with ``<v:Duplex>true|false</v:Duplex>``)
+refills the feeder with N sheets (``VirtualScanner.load_adf``) and answers
+``<v:ADFSheets>N</v:ADFSheets>``; a count out of range, a scanner without an ADF, or
+duplex a profile's ADF lacks is ``wscn:InvalidArgs``. The action is for the virtual
+scanner only: anyone who can reach it can press its button.
 """
 
 from __future__ import annotations
@@ -53,9 +57,21 @@ def press_handlers(scanner: VirtualScanner) -> dict[str, RawHandler]:
         if body is None or body.tag != _v("PressScanButton"):
             raise InvalidArgs("expected <PressScanButton> in the Body")
         response = etree.Element(_v("PressScanButtonResponse"), nsmap={"v": VIRTUAL_NS})
+        sheets = body.findtext(_v("LoadADF"))
+        if sheets is not None:
+            duplex = body.findtext(_v("Duplex"))
+            try:
+                scanner.load_adf(
+                    int(sheets.strip()),
+                    duplex=None if duplex is None else _true(duplex),
+                )
+            except ValueError as exc:
+                raise InvalidArgs(f"LoadADF: {exc}") from None
+            etree.SubElement(response, _v("ADFSheets")).text = str(scanner.adf_sheets)
+            return SoapReply(response, PRESS_RESPONSE_ACTION)
         jammed = body.findtext(_v("Jammed"))
         if jammed is not None:
-            scanner.set_jammed(jammed.strip().lower() in ("1", "true"))
+            scanner.set_jammed(_true(jammed))
             return SoapReply(response, PRESS_RESPONSE_ACTION)
         name = (body.findtext(_v("Destination")) or "").strip()
         try:
@@ -68,25 +84,52 @@ def press_handlers(scanner: VirtualScanner) -> dict[str, RawHandler]:
     return {PRESS_ACTION: press}
 
 
-def _body(destination: str | None, jammed: bool | None) -> etree._Element:
+def _true(value: str) -> bool:
+    return value.strip().lower() in ("1", "true")
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _body(
+    destination: str | None,
+    jammed: bool | None,
+    load_adf: int | None = None,
+    duplex: bool | None = None,
+) -> etree._Element:
     body = etree.Element(_v("PressScanButton"), nsmap={"v": VIRTUAL_NS})
     if destination is not None:
         etree.SubElement(body, _v("Destination")).text = destination
     if jammed is not None:
-        etree.SubElement(body, _v("Jammed")).text = "true" if jammed else "false"
+        etree.SubElement(body, _v("Jammed")).text = _flag(jammed)
+    if load_adf is not None:
+        etree.SubElement(body, _v("LoadADF")).text = str(load_adf)
+        if duplex is not None:
+            etree.SubElement(body, _v("Duplex")).text = _flag(duplex)
     return body
 
 
 async def press(
-    url: str, destination: str | None = None, *, jammed: bool | None = None
+    url: str,
+    destination: str | None = None,
+    *,
+    jammed: bool | None = None,
+    load_adf: int | None = None,
+    duplex: bool | None = None,
 ) -> str:
     """Press the virtual scanner's button for ``destination`` (returns the
-    ScanIdentifier it announced), or set/clear its simulated jam. Faults raise."""
+    ScanIdentifier it announced), set/clear its simulated jam, or load its feeder with
+    ``load_adf`` sheets (``duplex`` True/False: turn the duplex unit on/off; returns
+    the sheets now in the feeder). Faults raise."""
+    body = _body(destination, jammed, load_adf, duplex)
     async with httpx.AsyncClient(timeout=DEFAULT_TIMEOUT) as client:
-        envelope = await request(client, url, PRESS_ACTION, _body(destination, jammed))
+        envelope = await request(client, url, PRESS_ACTION, body)
     reply = envelope.body
     if reply is None or reply.tag != _v("PressScanButtonResponse"):
         raise ProtocolError("expected <PressScanButtonResponse>")
+    if load_adf is not None:
+        return (reply.findtext(_v("ADFSheets")) or "").strip()
     return (reply.findtext(_v("ScanIdentifier")) or "").strip()
 
 

@@ -80,6 +80,14 @@ def add_parser(sub: SubParsers[argparse.ArgumentParser]) -> None:
 def add_scanner_options(parser: argparse.ArgumentParser) -> None:
     """The virtual scanner's own options."""
     parser.add_argument(
+        "--profile",
+        default="default",
+        metavar="NAME|FILE",
+        help="advertise and honour a real device's capabilities: a shipped profile "
+        "(default: the built-in scanner; kyocera-m2040dn) or a file holding a "
+        "GetScannerElementsResponse (a SOAP envelope or the bare element)",
+    )
+    parser.add_argument(
         "--adf-sheets",
         type=int_range(0),
         default=5,
@@ -119,9 +127,11 @@ def add_scanner_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def virtual_scanner(args: argparse.Namespace) -> object:
-    """A VirtualScanner configured from ``args`` (options it lacks keep defaults)."""
+def virtual_scanner(args: argparse.Namespace, profile: object = None) -> object:
+    """A VirtualScanner configured from ``args`` (options it lacks keep defaults) and
+    ``profile`` (a ``DeviceProfile``; None: the built-in scanner)."""
     from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
+    from wsdscan.virtual.profiles import DeviceProfile
 
     options = (
         "adf_sheets",
@@ -132,10 +142,35 @@ def virtual_scanner(args: argparse.Namespace) -> object:
         "image_cache",
         "history_size",
     )
+    assert profile is None or isinstance(profile, DeviceProfile)
     config = VirtualScannerConfig(
-        **{name: getattr(args, name) for name in options if hasattr(args, name)}
+        **{name: getattr(args, name) for name in options if hasattr(args, name)},
+        profile=profile,
     )
     return VirtualScanner(config)
+
+
+def load_profile(args: argparse.Namespace) -> object:
+    """The ``--profile`` of ``args`` (None: the built-in scanner). ProfileError (its
+    message names the file and the problem) for one that cannot be used, or that
+    contradicts ``--duplex``."""
+    import logging
+
+    from wsdscan.virtual.profiles import ProfileError
+    from wsdscan.virtual.profiles import load_profile as load
+
+    # What a profile left out or had filled in is logged: "wsdscan: ..." on stderr.
+    name = "DEBUG" if args.log_level == "trace" else str(args.log_level).upper()
+    logger = logging.getLogger("wsdscan")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("wsdscan: %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.getLevelNamesMapping().get(name, logging.WARNING))
+    profile = load(args.profile)
+    if profile is not None and args.duplex and not profile.duplex:
+        raise ProfileError(f"{args.profile}: --duplex, but the profile's ADF has none")
+    return profile
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -161,7 +196,14 @@ async def run(args: argparse.Namespace) -> int:
         write_timeout=args.write_timeout,
         max_depth=args.max_depth,
     )
-    scanner = virtual_scanner(args)
+    from wsdscan.virtual.profiles import ProfileError
+
+    try:
+        profile = load_profile(args)
+    except ProfileError as exc:
+        print(f"wsdscan: {exc}", file=sys.stderr)
+        return 2
+    scanner = virtual_scanner(args, profile)
     assert isinstance(scanner, VirtualScanner)
     # WS-Eventing (Subscribe/Renew/GetStatus/Unsubscribe) and the scan button on the
     # scan endpoint; on exit every subscriber gets SubscriptionEnd.

@@ -5,27 +5,42 @@ synthetic test pages, built on the generated ``ScannerServiceBase``.
 
     scanner = VirtualScanner(VirtualScannerConfig(adf_sheets=3, duplex=True))
     scanner.load_adf(10)  # reload the feeder at run time
+
+A real device's capabilities instead of the built-in ones (``profiles.py``):
+
+    config = VirtualScannerConfig(profile=load_profile("kyocera-m2040dn"))
 """
 
-from .config import SUPPORTED_COLOR_MODES, SUPPORTED_FORMATS, VirtualScannerConfig
+from .config import (
+    DEFAULT_FORMATS,
+    SUPPORTED_COLOR_MODES,
+    SUPPORTED_FORMATS,
+    VirtualScannerConfig,
+)
 from .images import PageMarker, PageSpec, make_image, read_marker, render_page
 from .jobs import Job, JobTable
+from .profiles import DeviceProfile, ProfileError, load_profile, profile_names
 from .scanner import VirtualScanner
 from .ticket import ResolvedTicket, ScanSettings, SideSettings, resolve_ticket
 
 __all__ = [
+    "DEFAULT_FORMATS",
     "SUPPORTED_COLOR_MODES",
     "SUPPORTED_FORMATS",
+    "DeviceProfile",
     "Job",
     "JobTable",
     "PageMarker",
     "PageSpec",
+    "ProfileError",
     "ResolvedTicket",
     "ScanSettings",
     "SideSettings",
     "VirtualScanner",
     "VirtualScannerConfig",
+    "load_profile",
     "make_image",
+    "profile_names",
     "read_marker",
     "render_page",
     "resolve_ticket",

@@ -1,5 +1,8 @@
 """The scanner-level elements of the virtual scanner, as generated dataclasses:
-ScannerDescription, ScannerConfiguration, DefaultScanTicket and ScannerStatus."""
+ScannerDescription, ScannerConfiguration, DefaultScanTicket and ScannerStatus.
+
+With a device profile the first three are the profile's (``profiles.py``); the status
+is always the virtual scanner's own."""
 
 from __future__ import annotations
 
@@ -19,11 +22,8 @@ from wsdscan.generated.models.scan import (
     ADFResolutions,
     ColorEntryKnownValue,
     ColorProcessing,
-    ComponentKnownValue,
     CompressionQualityFactorSupported,
     DefaultScanTicket,
-    DeviceCondition,
-    DeviceConditionNameKnownValue,
     DeviceSettings,
     DocumentParameters,
     Format,
@@ -56,8 +56,6 @@ from wsdscan.generated.models.scan import (
     ScannerInfo,
     ScannerLocation,
     ScannerName,
-    ScannerStateKnownValue,
-    ScannerStateReasonKnownValue,
     ScannerStateReasons,
     ScannerStatus,
     ScanRegion,
@@ -65,11 +63,11 @@ from wsdscan.generated.models.scan import (
     ScanRegionWidth,
     ScanRegionXOffset,
     ScanRegionYOffset,
-    SeverityKnownValue,
     Width,
     Widths,
 )
 
+from . import status
 from .config import VirtualScannerConfig
 from .values import known
 
@@ -84,6 +82,8 @@ def xml_time(moment: datetime) -> XmlDateTime:
 
 
 def scanner_description(config: VirtualScannerConfig) -> ScannerDescription:
+    if config.profile is not None:
+        return config.profile.description
     return ScannerDescription(
         scanner_name=[ScannerName(value=config.name, lang="en")],
         scanner_info=[
@@ -128,6 +128,8 @@ def _adf_side(config: VirtualScannerConfig) -> ADFFront:
 
 
 def scanner_configuration(config: VirtualScannerConfig) -> ScannerConfiguration:
+    if config.profile is not None:
+        return config.profile.configuration
     optical = max(config.resolutions)
     platen = None
     if config.platen:
@@ -184,15 +186,34 @@ def scanner_configuration(config: VirtualScannerConfig) -> ScannerConfiguration:
 
 
 def default_scan_ticket(config: VirtualScannerConfig) -> DefaultScanTicket:
+    if config.profile is not None:
+        return config.profile.default_ticket
     source = config.default_source
-    width, height = config.max_size(source)
-    resolution = config.default_resolution
+    return build_default_ticket(
+        source=source,
+        size=config.max_size(source),
+        fmt=config.default_format,
+        resolution=(config.default_resolution, config.default_resolution),
+        color_mode=config.default_color_mode,
+    )
+
+
+def build_default_ticket(
+    *,
+    source: str,
+    size: tuple[int, int],
+    fmt: str,
+    resolution: tuple[int, int],
+    color_mode: str,
+) -> DefaultScanTicket:
+    """A DefaultScanTicket for the whole ``size`` (1/1000 inch) of ``source``."""
+    width, height = size
     return DefaultScanTicket(
         job_description=JobDescription(
             job_name="Scan", job_originating_user_name="wsdscan"
         ),
         document_parameters=DocumentParameters(
-            format=Format(value=known(FormatValueKnownValue, config.default_format)),
+            format=Format(value=known(FormatValueKnownValue, fmt)),
             images_to_transfer=ImagesToTransfer(value=1 if source == "Platen" else 0),
             input_source=InputSource(value=known(InputSourceKnownValue, source)),
             input_size=InputSize(
@@ -209,10 +230,11 @@ def default_scan_ticket(config: VirtualScannerConfig) -> DefaultScanTicket:
                         scan_region_height=ScanRegionHeight(value=height),
                     ),
                     color_processing=ColorProcessing(
-                        value=known(ColorEntryKnownValue, config.default_color_mode)
+                        value=known(ColorEntryKnownValue, color_mode)
                     ),
                     resolution=Resolution(
-                        width=Width(value=resolution), height=Height(value=resolution)
+                        width=Width(value=resolution[0]),
+                        height=Height(value=resolution[1]),
                     ),
                 )
             ),
@@ -221,29 +243,23 @@ def default_scan_ticket(config: VirtualScannerConfig) -> DefaultScanTicket:
 
 
 def scanner_status(
-    config: VirtualScannerConfig, *, busy: bool, adf_sheets: int
+    config: VirtualScannerConfig, *, busy: bool, adf_sheets: int, jammed: bool = False
 ) -> ScannerStatus:
-    """Processing while a job is active, else Idle; an empty ADF is reported as an
-    informational InputTrayEmpty condition (not as a state reason: an empty feeder
-    does not stop the scanner)."""
+    """The live status (``status.py``): Processing while a job is active, Stopped
+    (MediaJam) while jammed, else Idle; an empty ADF is the InputTrayEmpty state reason
+    and condition."""
     now = xml_now()
-    conditions = []
-    if config.adf and adf_sheets == 0:
-        conditions.append(
-            DeviceCondition(
-                time=now,
-                name=DeviceConditionNameKnownValue.INPUT_TRAY_EMPTY,
-                component=ComponentKnownValue.ADF,
-                severity=SeverityKnownValue.INFORMATIONAL,
-                id=1,
-            )
-        )
-    state = ScannerStateKnownValue.PROCESSING if busy else ScannerStateKnownValue.IDLE
+    state, reasons = status.state(
+        busy=busy, adf=config.adf, adf_sheets=adf_sheets, jammed=jammed
+    )
+    conditions = status.conditions(
+        adf=config.adf, adf_sheets=adf_sheets, jammed=jammed, now=now
+    )
     return ScannerStatus(
         scanner_current_time=now,
         scanner_state=state,
-        scanner_state_reasons=ScannerStateReasons(
-            scanner_state_reason=[ScannerStateReasonKnownValue.NONE]
+        scanner_state_reasons=ScannerStateReasons(scanner_state_reason=reasons),
+        active_conditions=ActiveConditions(
+            device_condition=[conditions[key] for key in sorted(conditions)]
         ),
-        active_conditions=ActiveConditions(device_condition=conditions),
     )

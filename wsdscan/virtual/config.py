@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-SUPPORTED_FORMATS: Final = ("png", "jfif")
-"""Every format the virtual scanner can produce."""
+from .encoders import producible_formats
+from .limits import SourceLimits
+
+if TYPE_CHECKING:
+    from .profiles import DeviceProfile
+
+DEFAULT_FORMATS: Final = ("png", "jfif")
+"""What the built-in scanner advertises unless told otherwise."""
+
+SUPPORTED_FORMATS: Final = producible_formats()
+"""Every format the virtual scanner can produce here (``encoders.py``: png, jfif, exif,
+dib, the TIFF formats and pdf-a, jpeg2k where Pillow has OpenJPEG)."""
 
 SUPPORTED_COLOR_MODES: Final = ("BlackAndWhite1", "Grayscale8", "RGB24")
 """Every colour mode the virtual scanner can produce."""
@@ -19,6 +29,11 @@ class VirtualScannerConfig:
     Sizes are in 1/1000 inch (Width = fast scan direction, Height = slow scan
     direction), times in seconds. ``adf_sheets`` is the number of sheets in the feeder
     at start; :meth:`VirtualScanner.load_adf` reloads it at run time.
+
+    With ``profile`` (a real device's capabilities, ``profiles.load_profile``) the
+    scanner advertises what the profile says, and its sources, sizes, resolutions,
+    colour modes, formats and defaults come from the profile: the fields describing
+    them here are set from it.
     """
 
     name: str = "wsdscan Virtual Scanner"
@@ -31,7 +46,7 @@ class VirtualScannerConfig:
     duplex: bool = True
     adf_sheets: int = 5
 
-    formats: tuple[str, ...] = SUPPORTED_FORMATS
+    formats: tuple[str, ...] = DEFAULT_FORMATS
     resolutions: tuple[int, ...] = (75, 100, 150, 200, 300, 600)
     color_modes: tuple[str, ...] = SUPPORTED_COLOR_MODES
 
@@ -62,8 +77,12 @@ class VirtualScannerConfig:
     barely compressed images (load tests)."""
     image_cache: int = 0
     """How many finished images to keep for reuse (pages are deterministic); 0: none."""
+    profile: DeviceProfile | None = None
+    """A real device's capabilities to advertise and honour (None: the built-in ones)."""
 
     def __post_init__(self) -> None:
+        if self.profile is not None:
+            self._take_profile(self.profile)
         problems: list[str] = []
         if not (self.platen or self.adf):
             problems.append("the scanner needs a platen or an ADF")
@@ -128,6 +147,56 @@ class VirtualScannerConfig:
         if problems:
             raise ValueError("invalid VirtualScannerConfig: " + "; ".join(problems))
 
+    def _take_profile(self, profile: DeviceProfile) -> None:
+        """Set the fields that describe the scanner from ``profile``."""
+        self.name = profile.scanner_name or self.name
+        self.platen = profile.platen is not None
+        self.adf = profile.adf_front is not None
+        self.duplex = profile.duplex
+        if not self.adf:
+            self.adf_sheets = 0
+        self.formats = profile.formats
+        sides = [s for s in (profile.platen, profile.adf_front, profile.adf_back) if s]
+        self.resolutions = tuple(
+            sorted({r for s in sides for r in s.x_resolutions + s.y_resolutions})
+        )
+        self.color_modes = tuple(
+            c for c in SUPPORTED_COLOR_MODES if any(c in s.color_modes for s in sides)
+        )
+        if profile.platen is not None:
+            self.platen_width = profile.platen.max_width
+            self.platen_height = profile.platen.max_height
+        if profile.adf_front is not None:
+            self.adf_width = profile.adf_front.max_width
+            self.adf_height = profile.adf_front.max_height
+        self.min_width = min(s.min_width for s in sides)
+        self.min_height = min(s.min_height for s in sides)
+        self.default_format = profile.default_format
+        self.default_resolution = profile.default_resolution[0]
+        self.default_color_mode = profile.default_color_mode
+
+    def limits(self, source: str, side: str = "front") -> SourceLimits:
+        """What ``source`` (Platen, ADF, ADFDuplex) takes on ``side``."""
+        if self.profile is not None:
+            return self.profile.limits(source, side)
+        width, height = self.max_size(source)
+        return SourceLimits(
+            x_resolutions=self.resolutions,
+            y_resolutions=self.resolutions,
+            color_modes=self.color_modes,
+            min_width=self.min_width,
+            min_height=self.min_height,
+            max_width=width,
+            max_height=height,
+        )
+
+    def default_resolutions(self) -> tuple[int, int]:
+        """The default (x, y) resolution: the profile's default ticket, or
+        ``default_resolution`` on both axes."""
+        if self.profile is not None:
+            return self.profile.default_resolution
+        return self.default_resolution, self.default_resolution
+
     def max_size(self, source: str) -> tuple[int, int]:
         """(width, height) of the largest original ``source`` takes, 1/1000 inch."""
         if source == "Platen":
@@ -147,4 +216,6 @@ class VirtualScannerConfig:
 
     @property
     def default_source(self) -> str:
+        if self.profile is not None and self.profile.default_source in self.sources():
+            return self.profile.default_source
         return "Platen" if self.platen else "ADF"

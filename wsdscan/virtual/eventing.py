@@ -21,10 +21,8 @@ from dataclasses import dataclass
 
 from wsdscan.generated import routes
 from wsdscan.generated.models.scan import (
-    ComponentKnownValue,
     DeviceCondition,
     DeviceConditionCleared,
-    DeviceConditionNameKnownValue,
     ElementChanges,
     JobCompletedStateKnownValue,
     JobCompletedStateReasons,
@@ -34,13 +32,10 @@ from wsdscan.generated.models.scan import (
     JobStatusEvent,
     ScanAvailableEvent,
     ScannerElementsChangeEvent,
-    ScannerStateKnownValue,
-    ScannerStateReasonKnownValue,
     ScannerStateReasons,
     ScannerStatusConditionClearedEvent,
     ScannerStatusConditionEvent,
     ScannerStatusSummaryEvent,
-    SeverityKnownValue,
     StatusSummary,
 )
 from wsdscan.runtime.eventing import RegisteredDestination, SubscriptionManager
@@ -49,13 +44,10 @@ from wsdscan.runtime.faults import (
     ClientErrorInvalidScanIdentifier,
 )
 
-from . import capabilities, reports
+from . import capabilities, reports, status
 from .config import VirtualScannerConfig
 from .jobs import Job, JobTable
 
-INPUT_TRAY_EMPTY_ID = 1
-"""Condition id of the empty feeder (as ``capabilities.scanner_status`` reports it)."""
-MEDIA_JAM_ID = 2
 SCAN_IDENTIFIER_LIFETIME = 300.0
 """Seconds a ScanIdentifier from a button press stays valid for CreateScanJob."""
 
@@ -84,7 +76,7 @@ class ScannerEventing:
         self._clock = clock
         self._jobs: dict[int, tuple[str, tuple[str, ...], int]] = {}
         self._ended: set[int] = set()
-        self._summary: tuple[str, str] | None = None
+        self._summary: tuple[str, ...] | None = None
         self._conditions: dict[int, DeviceCondition] = {}
         self._pending: dict[str, _Pending] = {}
 
@@ -122,25 +114,9 @@ class ScannerEventing:
         publish: Callable[..., object],
     ) -> None:
         now = capabilities.xml_now()
-        wanted: dict[int, DeviceCondition] = {}
-        if adf and jobs.adf_sheets == 0:
-            wanted[INPUT_TRAY_EMPTY_ID] = DeviceCondition(
-                time=now,
-                name=DeviceConditionNameKnownValue.INPUT_TRAY_EMPTY,
-                component=ComponentKnownValue.ADF,
-                severity=SeverityKnownValue.INFORMATIONAL,
-                id=INPUT_TRAY_EMPTY_ID,
-            )
-        if jammed:
-            wanted[MEDIA_JAM_ID] = DeviceCondition(
-                time=now,
-                name=DeviceConditionNameKnownValue.MEDIA_JAM,
-                component=(
-                    ComponentKnownValue.ADF if adf else ComponentKnownValue.PLATEN
-                ),
-                severity=SeverityKnownValue.CRITICAL,
-                id=MEDIA_JAM_ID,
-            )
+        wanted = status.conditions(
+            adf=adf, adf_sheets=jobs.adf_sheets, jammed=jammed, now=now
+        )
         for condition_id in sorted(set(self._conditions) - set(wanted)):
             del self._conditions[condition_id]
             publish(
@@ -157,17 +133,13 @@ class ScannerEventing:
                 routes.SCANNER_STATUS_CONDITION_EVENT,
                 ScannerStatusConditionEvent(device_condition=wanted[condition_id]),
             )
-        if jammed:
-            state = ScannerStateKnownValue.STOPPED
-            reason = ScannerStateReasonKnownValue.MEDIA_JAM
-        else:
-            state = (
-                ScannerStateKnownValue.PROCESSING
-                if jobs.active
-                else ScannerStateKnownValue.IDLE
-            )
-            reason = ScannerStateReasonKnownValue.NONE
-        summary = (state.value, reason.value)
+        state, reasons = status.state(
+            busy=bool(jobs.active),
+            adf=adf,
+            adf_sheets=jobs.adf_sheets,
+            jammed=jammed,
+        )
+        summary = (state.value, *map(status.text, reasons))
         if summary != self._summary:
             self._summary = summary
             publish(
@@ -176,7 +148,7 @@ class ScannerEventing:
                     status_summary=StatusSummary(
                         scanner_state=state,
                         scanner_state_reasons=ScannerStateReasons(
-                            scanner_state_reason=[reason]
+                            scanner_state_reason=reasons
                         ),
                     )
                 ),

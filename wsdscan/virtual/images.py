@@ -11,11 +11,12 @@ are three colour patches (red, green, blue) at :func:`patch_boxes`.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import Final, Literal
 
 from PIL import Image, ImageDraw, ImageFont
+
+from . import encoders
 
 Side = Literal["front", "back"]
 
@@ -23,7 +24,6 @@ MARKER_SHEET_BITS: Final = 10
 MAX_MARKED_SHEET: Final = (1 << MARKER_SHEET_BITS) - 1
 _MARKER_CELLS: Final = 2 + 1 + MARKER_SHEET_BITS  # start, side, sheet bits, end
 
-CONTENT_TYPES: Final = {"png": "image/png", "jfif": "image/jpeg"}
 PIL_MODES: Final = {"BlackAndWhite1": "1", "Grayscale8": "L", "RGB24": "RGB"}
 
 _PATCH_COLORS: Final = ((255, 0, 0), (0, 160, 0), (0, 0, 255))
@@ -48,7 +48,7 @@ class PageSpec:
     color_mode: str
     """BlackAndWhite1, Grayscale8 or RGB24."""
     format: str
-    """png or jfif."""
+    """A FormatValue of ``encoders.FORMATS``."""
     sheet: int
     side: Side
     x_resolution: int = 300
@@ -58,7 +58,23 @@ class PageSpec:
 
     @property
     def content_type(self) -> str:
-        return CONTENT_TYPES[self.format]
+        return encoders.content_type(self.format)
+
+    @property
+    def dpi(self) -> tuple[int, int]:
+        return self.x_resolution, self.y_resolution
+
+
+@dataclass(frozen=True)
+class DocumentSpec:
+    """Every image of a job in one file of a multi-page format (tiff-multi-*, pdf-a)."""
+
+    pages: tuple[PageSpec, ...]
+    format: str
+
+    @property
+    def content_type(self) -> str:
+        return encoders.content_type(self.format)
 
 
 def marker_cell(width: int, height: int) -> int:
@@ -155,27 +171,37 @@ def encode_image(
     *,
     jpeg_quality: int = 85,
     png_compress_level: int | None = None,
+    dpi: tuple[int, int] = (300, 300),
 ) -> bytes:
-    """``image`` as PNG (``png``; at ``png_compress_level`` 0-9 when given, else
-    Pillow's default) or JPEG (``jfif``; 1-bit images become 8-bit gray)."""
-    buffer = io.BytesIO()
-    if fmt == "png":
-        if png_compress_level is None:
-            image.save(buffer, format="PNG")
-        else:
-            image.save(buffer, format="PNG", compress_level=png_compress_level)
-    elif fmt == "jfif":
-        if image.mode == "1":
-            image = image.convert("L")
-        image.save(buffer, format="JPEG", quality=jpeg_quality)
-    else:
-        raise ValueError(f"cannot encode {fmt!r}")
-    return buffer.getvalue()
+    """``image`` as ``fmt`` (see :mod:`wsdscan.virtual.encoders`): PNG at
+    ``png_compress_level`` 0-9 when given, else Pillow's default; JPEG-based formats
+    turn 1-bit images into 8-bit gray."""
+    return encoders.encode_page(
+        image,
+        fmt,
+        dpi=dpi,
+        jpeg_quality=jpeg_quality,
+        png_compress_level=png_compress_level,
+    )
 
 
 def make_image(spec: PageSpec) -> bytes:
     """Render and encode one page (CPU-bound: run it in a worker thread)."""
-    return encode_image(render_page(spec), spec.format, jpeg_quality=spec.jpeg_quality)
+    return encode_image(
+        render_page(spec), spec.format, jpeg_quality=spec.jpeg_quality, dpi=spec.dpi
+    )
+
+
+def make_document(spec: DocumentSpec, png_compress_level: int | None = None) -> bytes:
+    """Render and encode every page of ``spec`` into one file, a page at a time."""
+    del png_compress_level  # no multi-page format is PNG
+    quality = spec.pages[0].jpeg_quality if spec.pages else 85
+    return encoders.encode_document(
+        (render_page(page) for page in spec.pages),
+        spec.format,
+        dpis=[page.dpi for page in spec.pages],
+        jpeg_quality=quality,
+    )
 
 
 def read_marker(image: Image.Image) -> PageMarker | None:

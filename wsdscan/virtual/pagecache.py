@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 
-from .images import PageSpec, encode_image, render_page
+from .images import DocumentSpec, PageSpec, encode_image, make_document, render_page
+
+Spec = PageSpec | DocumentSpec
 
 
 def produce_image(spec: PageSpec, png_compress_level: int | None = None) -> bytes:
@@ -22,21 +24,29 @@ def produce_image(spec: PageSpec, png_compress_level: int | None = None) -> byte
         spec.format,
         jpeg_quality=spec.jpeg_quality,
         png_compress_level=png_compress_level,
+        dpi=spec.dpi,
     )
+
+
+def produce(spec: Spec, png_compress_level: int | None = None) -> bytes:
+    """The encoded file for a page or for a multi-page document."""
+    if isinstance(spec, DocumentSpec):
+        return make_document(spec)
+    return produce_image(spec, png_compress_level)
 
 
 class PageCache:
     """Renders images in a worker thread; keeps the last ``size`` of them (0: none).
 
-    Concurrent requests for the same page share one rendering."""
+    Concurrent requests for the same page (or document) share one rendering."""
 
     def __init__(self, size: int, png_compress_level: int | None) -> None:
         self.size = size
         self.png_compress_level = png_compress_level
-        self._done: OrderedDict[PageSpec, bytes] = OrderedDict()
-        self._pending: dict[PageSpec, asyncio.Future[bytes]] = {}
+        self._done: OrderedDict[Spec, bytes] = OrderedDict()
+        self._pending: dict[Spec, asyncio.Future[bytes]] = {}
 
-    async def get(self, spec: PageSpec) -> bytes:
+    async def get(self, spec: Spec) -> bytes:
         if self.size <= 0:
             return await self._render(spec)
         cached = self._done.get(spec)
@@ -62,5 +72,7 @@ class PageCache:
             self._done.popitem(last=False)
         return data
 
-    async def _render(self, spec: PageSpec) -> bytes:
+    async def _render(self, spec: Spec) -> bytes:
+        if isinstance(spec, DocumentSpec):
+            return await asyncio.to_thread(produce, spec, self.png_compress_level)
         return await asyncio.to_thread(produce_image, spec, self.png_compress_level)

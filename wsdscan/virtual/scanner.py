@@ -18,7 +18,6 @@ import hmac
 import time
 from collections.abc import Callable
 from typing import Any
-from xml.etree.ElementTree import QName
 
 from wsdscan.generated.models.scan import (
     ActiveJobs,
@@ -61,32 +60,18 @@ from wsdscan.runtime.faults import (
     ServerErrorInternalError,
     ServerErrorNotAcceptingJobs,
 )
-from wsdscan.runtime.namespaces import WSCN, canonical_namespace
 
-from . import capabilities, reports
+from . import capabilities, encoders, reports, retrieval
 from .config import VirtualScannerConfig
 from .eventing import ScannerEventing
-from .images import PageSpec
+from .images import MAX_MARKED_SHEET, DocumentSpec, PageSpec
 from .jobs import Job, JobTable
 from .pagecache import PageCache
-from .ticket import image_information, resolve_ticket
+from .ticket import resolve_ticket
+from .ticketfields import image_information
+from .values import requested_name
 
-
-def requested_name(name: QName | str) -> str | None:
-    """The local name of a RequestedElements Name in the scan namespace.
-
-    ``{ns}Local`` must be in the scan namespace (any accepted spelling); text that
-    did not resolve to a namespace (``Local`` or ``prefix:Local``, kept as a QName by
-    the lenient binding) is taken leniently.
-    """
-    if not isinstance(name, QName):
-        # Only an empty <Name/> binds as a str (""): it names nothing.
-        return None
-    value = name.text.strip()
-    if value.startswith("{"):
-        namespace, _, local = value[1:].partition("}")
-        return local if canonical_namespace(namespace) == WSCN else None
-    return value.rpartition(":")[2] or None
+__all__ = ["VirtualScanner", "requested_name"]
 
 
 def _job_id_detail(job_id: int) -> str:
@@ -128,15 +113,22 @@ class VirtualScanner(ScannerServiceBase):
         """Sheets left in the ADF."""
         return self.jobs.adf_sheets
 
-    def load_adf(self, sheets: int) -> None:
+    def load_adf(self, sheets: int, *, duplex: bool | None = None) -> None:
         """Reload the feeder with ``sheets`` sheets (replacing what is left).
 
-        Call it from the event loop's thread; a running job continues with the new
-        sheets."""
-        if sheets < 0:
-            raise ValueError("sheets must be >= 0")
+        ``duplex`` True turns the duplex unit on, False off (the built-in scanner; a
+        profile's ADF has duplex or not, and asking otherwise is a ValueError); None
+        leaves it. Call it from the event loop's thread; a running job continues with
+        the new sheets."""
+        if not 0 <= sheets <= MAX_MARKED_SHEET:
+            raise ValueError(f"sheets must be in 0..{MAX_MARKED_SHEET}")
         if not self.config.adf:
             raise ValueError("this scanner has no ADF")
+        if duplex is not None and duplex != self.config.duplex:
+            if self.config.profile is not None:
+                has = "has" if self.config.duplex else "has no"
+                raise ValueError(f"this scanner's ADF {has} duplex (its profile)")
+            self.update_config(duplex=duplex)
         self.jobs.adf_sheets = sheets
         self._observe()
 
@@ -203,7 +195,7 @@ class VirtualScanner(ScannerServiceBase):
                 element.default_scan_ticket = capabilities.default_scan_ticket(config)
             elif local == "ScannerStatus":
                 element.scanner_status = capabilities.scanner_status(
-                    config, busy=busy, adf_sheets=sheets
+                    config, busy=busy, adf_sheets=sheets, jammed=self.jammed
                 )
             else:
                 element.valid = False
@@ -295,8 +287,8 @@ class VirtualScanner(ScannerServiceBase):
             self._expire()
             job = self._job_for_retrieval(request)
             job.last_activity = self._clock()
-            reserved = self.jobs.next_side(job)
-            if reserved is None:
+            reserved = retrieval.reserve(self.jobs, job)
+            if not reserved:
                 # Nothing more to scan (feeder empty or ticket satisfied): the end
                 # of the job, as a real ADF finds out when it tries the next sheet;
                 # once the images still in flight are delivered.
@@ -306,29 +298,15 @@ class VirtualScanner(ScannerServiceBase):
                     job.exhausted = True
                 self._observe()
                 raise ClientErrorNoImagesAvailable()
-            sheet, side = reserved
-            job.exhausted = False
+            # A multi-page document holds every image the job has: nothing is left.
+            job.exhausted = encoders.is_multi_page(job.settings.format)
             job.state = JobStateKnownValue.PROCESSING
             job.reasons = [JobStateReasonKnownValue.JOB_SCANNING_AND_TRANSFERRING]
             # In flight until the transfer ends (on_complete/on_abort below), so a
             # transfer slower than job_timeout does not expire the job.
             job.in_flight += 1
             self._observe()
-        settings = job.settings
-        side_settings = settings.back if side == "back" and settings.back else None
-        side_settings = side_settings or settings.front
-        spec = PageSpec(
-            width=side_settings.pixels_per_line,
-            height=side_settings.number_of_lines,
-            color_mode=side_settings.color_mode,
-            format=settings.format,
-            sheet=sheet,
-            side=side,
-            x_resolution=side_settings.x_resolution,
-            y_resolution=side_settings.y_resolution,
-            jpeg_quality=settings.jpeg_quality,
-            title=self.config.name,
-        )
+        spec = retrieval.image_spec(job, reserved, self.config.name)
         try:
             async with job.render_lock:
                 # Ended while waiting for the lock: nothing to render.
@@ -349,7 +327,7 @@ class VirtualScanner(ScannerServiceBase):
                 job.last_activity = self._clock()
                 if job.ended:  # Canceled (or Aborted by another page) meanwhile
                     return
-                job.scans_completed += 1
+                job.scans_completed += len(reserved)
                 job.documents.append(document_name)
                 # A job ends once its last image arrived: its end state (and
                 # JobEndStateEvent) is then final.
@@ -373,12 +351,14 @@ class VirtualScanner(ScannerServiceBase):
             on_complete=transfer_done,
         )
 
-    async def _render(self, job: Job, spec: PageSpec) -> bytes:
+    async def _render(self, job: Job, spec: PageSpec | DocumentSpec) -> bytes:
         """The image for ``spec``; a failure aborts the job (ImageTransferError: "the
         WSD Scan Service must abort the job") and answers ServerErrorInternalError."""
         try:
             if self.config.scan_delay > 0:
-                await asyncio.sleep(self.config.scan_delay)
+                # Per image: a multi-page document takes as long as its pages.
+                images = len(spec.pages) if isinstance(spec, DocumentSpec) else 1
+                await asyncio.sleep(self.config.scan_delay * images)
             return await self._pages.get(spec)
         except Exception as exc:
             self.jobs.abort_transfer(job)

@@ -11,48 +11,33 @@ rejected: every substitution just makes the ticket invalid.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 from wsdscan.generated.models.scan import (
-    ColorEntryKnownValue,
     ColorProcessing,
-    CompressionQualityFactor,
-    ContentType,
     ContentTypeValueKnownValue,
     DocumentFinalParameters,
     DocumentParameters,
     Format,
-    FormatValueKnownValue,
-    Height,
-    ImageInformation,
     ImagesToTransfer,
-    InputMediaSize,
     InputSize,
     InputSource,
-    InputSourceKnownValue,
     MediaBack,
-    MediaBackImageInfo,
     MediaFront,
-    MediaFrontImageInfo,
-    MediaSides,
     Resolution,
-    Rotation,
-    RotationValueKnownValue,
-    Scaling,
-    ScalingHeight,
-    ScalingWidth,
     ScanRegion,
-    ScanRegionHeight,
-    ScanRegionWidth,
-    ScanRegionXOffset,
-    ScanRegionYOffset,
     ScanTicket,
-    Width,
 )
 from wsdscan.runtime.faults import ClientErrorFormatNotSupported, InvalidArgs
 
+from . import encoders
 from .config import VirtualScannerConfig
-from .values import known, text
+from .limits import SourceLimits
+from .ticketfields import DEFAULT as _DEFAULT
+from .ticketfields import OVERRIDE as _OVERRIDE
+from .ticketfields import REQUESTED as _REQUESTED
+from .ticketfields import parameter_fields
+from .values import text
 
 # Substitutes for unsupported requests, best first.
 _FORMAT_FALLBACKS: Final = {
@@ -70,11 +55,6 @@ _COLOR_FALLBACKS: Final = {
     "Grayscale8": ("RGB24", "BlackAndWhite1"),
     "BlackAndWhite1": ("Grayscale8",),
 }
-
-# How a final value came about.
-_REQUESTED: Final = "requested"
-_OVERRIDE: Final = "override"
-_DEFAULT: Final = "default"
 
 
 @dataclass(frozen=True)
@@ -136,28 +116,6 @@ class ResolvedTicket:
     @property
     def valid(self) -> bool:
         return not self.adjustments
-
-
-def image_information(settings: ScanSettings) -> ImageInformation:
-    """ImageInformation for the settings. BytesPerLine is 0: both formats compress
-    (BytesPerLine page: "If the file format indicates compression, the Scan Service
-    must return a value of zero")."""
-    front = settings.front
-    back = None
-    if settings.back is not None:
-        back = MediaBackImageInfo(
-            pixels_per_line=settings.back.pixels_per_line,
-            number_of_lines=settings.back.number_of_lines,
-            bytes_per_line=0,
-        )
-    return ImageInformation(
-        media_front_image_info=MediaFrontImageInfo(
-            pixels_per_line=front.pixels_per_line,
-            number_of_lines=front.number_of_lines,
-            bytes_per_line=0,
-        ),
-        media_back_image_info=back,
-    )
 
 
 @dataclass
@@ -235,7 +193,8 @@ class _Resolver:
         return max(0, element.value)
 
     def media_size(self, element: InputSize | None, source: str) -> tuple[int, int]:
-        max_width, max_height = self.config.max_size(source)
+        limits = self.config.limits(source)
+        max_width, max_height = limits.max_width, limits.max_height
         if element is None or element.input_media_size is None:
             self.marks["media"] = _DEFAULT
             if element is not None and element.document_size_auto_detect:
@@ -246,8 +205,11 @@ class _Resolver:
                 )
             return max_width, max_height
         size = element.input_media_size
-        width = self._clamp(size.width.value, self.config.min_width, max_width)
-        height = self._clamp(size.height.value, self.config.min_height, max_height)
+        min_width, min_height, max_width, max_height = limits.sizes_for(
+            size.width.value, size.height.value
+        )
+        width = self._clamp(size.width.value, min_width, max_width)
+        height = self._clamp(size.height.value, min_height, max_height)
         if (width, height) != (size.width.value, size.height.value):
             self.substitute(
                 "media",
@@ -263,43 +225,60 @@ class _Resolver:
     def _clamp(value: int, low: int, high: int) -> int:
         return max(low, min(high, value))
 
-    def color(self, element: ColorProcessing | None, prefix: str) -> str:
-        config = self.config
+    def color(
+        self,
+        element: ColorProcessing | None,
+        prefix: str,
+        limits: SourceLimits,
+        fmt: str,
+    ) -> str:
+        modes = limits.color_modes
+        if encoders.bilevel_only(fmt) and "BlackAndWhite1" in modes:
+            # CCITT compression (tiff-*-g4, tiff-*-g3mh) codes bilevel pages only.
+            modes = ("BlackAndWhite1",)
+        default = self.config.default_color_mode
+        default = default if default in modes else modes[0]
         key = f"{prefix}.color"
         if element is None or not text(element.value):
             self.marks[key] = _DEFAULT
-            return config.default_color_mode
+            return default
         requested = text(element.value)
-        if requested in config.color_modes:
+        if requested in modes:
             self.marks[key] = _REQUESTED
             return requested
         fallbacks = _COLOR_FALLBACKS.get(requested, ())
-        chosen = next((c for c in fallbacks if c in config.color_modes), None)
-        chosen = chosen or config.default_color_mode
+        chosen = next((c for c in fallbacks if c in modes), None) or default
         self.substitute(
             key, element.must_honor, f"ColorProcessing {requested!r} -> {chosen!r}"
         )
         return chosen
 
-    def _nearest_resolution(self, value: int) -> int:
-        return min(self.config.resolutions, key=lambda r: (abs(r - value), -r))
+    @staticmethod
+    def _nearest(choices: tuple[int, ...], value: int) -> int:
+        return min(choices, key=lambda r: (abs(r - value), -r))
 
-    def resolution(self, element: Resolution | None, prefix: str) -> tuple[int, int]:
+    def resolution(
+        self, element: Resolution | None, prefix: str, limits: SourceLimits
+    ) -> tuple[int, int]:
+        axes = {"xres": limits.x_resolutions, "yres": limits.y_resolutions}
         if element is None:
-            default = self.config.default_resolution
+            default_x, default_y = self.config.default_resolutions()
             self.marks[f"{prefix}.xres"] = self.marks[f"{prefix}.yres"] = _DEFAULT
-            return default, default
+            return (
+                self._nearest(axes["xres"], default_x),
+                self._nearest(axes["yres"], default_y),
+            )
         x = element.width.value
         y = element.height.value if element.height is not None else x
         result = []
         for axis, value in (("xres", x), ("yres", y)):
             key = f"{prefix}.{axis}"
-            if value in self.config.resolutions:
+            if value in axes[axis]:
                 missing = axis == "yres" and element.height is None
                 self.marks[key] = _DEFAULT if missing else _REQUESTED
                 result.append(value)
                 continue
-            chosen = self._nearest_resolution(value)
+            chosen = self._nearest(axes[axis], value)
             self.substitute(
                 key, element.must_honor, f"Resolution {value} -> {chosen} dpi"
             )
@@ -310,11 +289,10 @@ class _Resolver:
         self,
         element: ScanRegion | None,
         prefix: str,
-        source: str,
+        limits: SourceLimits,
         media: tuple[int, int],
     ) -> tuple[int, int, int, int]:
-        config = self.config
-        max_width, max_height = config.max_size(source)
+        min_width, min_height, max_width, max_height = limits.sizes_for(*media)
         if element is None:
             for name in ("x", "y", "width", "height"):
                 self.marks[f"{prefix}.{name}"] = _DEFAULT
@@ -322,15 +300,8 @@ class _Resolver:
         x_off, y_off = element.scan_region_x_offset, element.scan_region_y_offset
         width, height = element.scan_region_width, element.scan_region_height
         axes = (
-            ("x", x_off, width.value, width.must_honor, config.min_width, max_width),
-            (
-                "y",
-                y_off,
-                height.value,
-                height.must_honor,
-                config.min_height,
-                max_height,
-            ),
+            ("x", x_off, width.value, width.must_honor, min_width, max_width),
+            ("y", y_off, height.value, height.must_honor, min_height, max_height),
         )
         out: list[int] = []
         for axis, offset_element, requested, must_honor, low, high in axes:
@@ -366,11 +337,17 @@ class _Resolver:
         prefix: str,
         source: str,
         media: tuple[int, int],
+        fmt: str,
     ) -> SideSettings:
-        color = self.color(element.color_processing if element else None, prefix)
-        x_res, y_res = self.resolution(element.resolution if element else None, prefix)
+        limits = self.config.limits(source, prefix)
+        color = self.color(
+            element.color_processing if element else None, prefix, limits, fmt
+        )
+        x_res, y_res = self.resolution(
+            element.resolution if element else None, prefix, limits
+        )
         x, y, width, height = self.region(
-            element.scan_region if element else None, prefix, source, media
+            element.scan_region if element else None, prefix, limits, media
         )
         return SideSettings(color, x_res, y_res, x, y, width, height)
 
@@ -433,12 +410,14 @@ def resolve_ticket(
     images = resolver.images(params.images_to_transfer, source)
     media = resolver.media_size(params.input_size, source)
     sides = params.media_sides
-    front = resolver.side(sides.media_front if sides else None, "front", source, media)
+    front = resolver.side(
+        sides.media_front if sides else None, "front", source, media, fmt
+    )
     back = None
     if source == "ADFDuplex":
         back_element = sides.media_back if sides else None
         back = (
-            resolver.side(back_element, "back", source, media)
+            resolver.side(back_element, "back", source, media, fmt)
             if back_element is not None
             else front
         )
@@ -460,96 +439,6 @@ def resolve_ticket(
         content_type=content_type,
     )
     marks = resolver.marks
-    final = DocumentFinalParameters(**_parameter_fields(settings, marks, final=True))
-    valid = DocumentParameters(**_parameter_fields(settings, marks, final=False))
+    final = DocumentFinalParameters(**parameter_fields(settings, marks, final=True))
+    valid = DocumentParameters(**parameter_fields(settings, marks, final=False))
     return ResolvedTicket(settings, final, valid, tuple(resolver.adjustments))
-
-
-def _flags(marks: dict[str, str], key: str, final: bool) -> dict[str, Any]:
-    if not final:
-        return {}
-    mark = marks.get(key, _REQUESTED)
-    if mark == _OVERRIDE:
-        return {"override": True}
-    if mark == _DEFAULT:
-        return {"used_default": True}
-    return {}
-
-
-def _side_fields(
-    side: SideSettings, prefix: str, marks: dict[str, str], final: bool
-) -> dict[str, Any]:
-    def f(name: str) -> dict[str, Any]:
-        return _flags(marks, f"{prefix}.{name}", final)
-
-    return {
-        "scan_region": ScanRegion(
-            scan_region_x_offset=ScanRegionXOffset(value=side.x_offset, **f("x")),
-            scan_region_y_offset=ScanRegionYOffset(value=side.y_offset, **f("y")),
-            scan_region_width=ScanRegionWidth(value=side.width, **f("xextent")),
-            scan_region_height=ScanRegionHeight(value=side.height, **f("yextent")),
-        ),
-        "color_processing": ColorProcessing(
-            value=known(ColorEntryKnownValue, side.color_mode), **f("color")
-        ),
-        "resolution": Resolution(
-            width=Width(value=side.x_resolution, **f("xres")),
-            height=Height(value=side.y_resolution, **f("yres")),
-        ),
-    }
-
-
-def _parameter_fields(
-    settings: ScanSettings, marks: dict[str, str], *, final: bool
-) -> dict[str, Any]:
-    """Field values shared by DocumentFinalParameters and DocumentParameters."""
-    back = None
-    if settings.back is not None:
-        back = MediaBack(**_side_fields(settings.back, "back", marks, final))
-    fields: dict[str, Any] = {
-        "format": Format(
-            value=known(FormatValueKnownValue, settings.format),
-            **_flags(marks, "format", final),
-        ),
-        "images_to_transfer": ImagesToTransfer(
-            value=settings.images_to_transfer, **_flags(marks, "images", final)
-        ),
-        "input_source": InputSource(
-            value=known(InputSourceKnownValue, settings.source),
-            **_flags(marks, "source", final),
-        ),
-        "input_size": InputSize(
-            input_media_size=InputMediaSize(
-                width=Width(
-                    value=settings.media_width, **_flags(marks, "media", final)
-                ),
-                height=Height(
-                    value=settings.media_height, **_flags(marks, "media", final)
-                ),
-            )
-        ),
-        "media_sides": MediaSides(
-            media_front=MediaFront(
-                **_side_fields(settings.front, "front", marks, final)
-            ),
-            media_back=back,
-        ),
-    }
-    if settings.compression_quality_factor is not None:
-        fields["compression_quality_factor"] = CompressionQualityFactor(
-            value=settings.compression_quality_factor
-        )
-    if settings.content_type is not None:
-        fields["content_type"] = ContentType(
-            value=known(ContentTypeValueKnownValue, settings.content_type)
-        )
-    if "scaling" in marks:
-        fields["scaling"] = Scaling(
-            scaling_width=ScalingWidth(value=100, **_flags(marks, "scaling", final)),
-            scaling_height=ScalingHeight(value=100, **_flags(marks, "scaling", final)),
-        )
-    if "rotation" in marks:
-        fields["rotation"] = Rotation(
-            value=RotationValueKnownValue.VALUE_0, **_flags(marks, "rotation", final)
-        )
-    return fields

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from enum import Enum
 from typing import TypeVar
+from xml.etree.ElementTree import QName
+
+from wsdscan.runtime.namespaces import WSCN, canonical_namespace
 
 E = TypeVar("E", bound=Enum)
 
@@ -21,3 +24,20 @@ def known(enum_type: type[E], value: str) -> E | str:
         if str(member.value) == value:
             return member
     return value
+
+
+def requested_name(name: QName | str) -> str | None:
+    """The local name of a RequestedElements Name in the scan namespace.
+
+    ``{ns}Local`` must be in the scan namespace (any accepted spelling); text that
+    did not resolve to a namespace (``Local`` or ``prefix:Local``, kept as a QName by
+    the lenient binding) is taken leniently.
+    """
+    if not isinstance(name, QName):
+        # Only an empty <Name/> binds as a str (""): it names nothing.
+        return None
+    value = name.text.strip()
+    if value.startswith("{"):
+        namespace, _, local = value[1:].partition("}")
+        return local if canonical_namespace(namespace) == WSCN else None
+    return value.rpartition(":")[2] or None
