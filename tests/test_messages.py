@@ -114,6 +114,7 @@ def _transport(cause: BaseException) -> TransportError:
             "host name is not known",
         ),
         (_transport(OSError(errno.EHOSTUNREACH, "No route")), "no route to the host"),
+        (_transport(TimeoutError()), "stopped answering (timed out)"),
         (
             TransportError("x", status=404),
             "is not a WS-Scan service (HTTP 404 Not Found)",

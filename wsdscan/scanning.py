@@ -73,6 +73,18 @@ def _subcode(fault: SoapFault) -> str:
     return (fault.subcode or fault.code).rpartition("}")[2]
 
 
+async def _in_thread(call: Callable[..., T], *args: Any) -> T:
+    """A blocking sink step (converting, appending a page) in a worker thread. A
+    cancellation lets the step end first: it writes the files ``abort`` removes."""
+    task = asyncio.ensure_future(asyncio.to_thread(call, *args))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await task
+        raise
+
+
 class _Job:
     """A created job, cancelled on the device (once, within CANCEL_TIMEOUT) when it
     is given up before its end."""
@@ -179,7 +191,8 @@ class ScannerSession:
         job is created; on any failure or cancellation the job is cancelled on the
         device and nothing half-written is left."""
         target = OutputTarget.parse(output)
-        info = await self.info()
+        # No ScannerDescription: a scan needs none, and every element costs binding.
+        info = await self._elements("ScannerConfiguration", "ScannerStatus")
         settings = resolve_settings(
             info,
             source=source,
@@ -230,11 +243,11 @@ class ScannerSession:
                     raise OutputError(
                         f"cannot write {sink.shown(page)}: {exc.strerror or exc}"
                     ) from exc
-                path = await asyncio.to_thread(sink.add, page, received)
+                path = await _in_thread(sink.add, page, received)
                 if path is not None:
                     written.append(path)
             job.ended = True
-            return written + await asyncio.to_thread(sink.finish)
+            return written + await _in_thread(sink.finish)
         except BaseException as exc:
             await job.cancel()
             sink.abort()
