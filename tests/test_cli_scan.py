@@ -321,3 +321,14 @@ async def test_progress_on_a_terminal_and_nothing_elsewhere(tmp_path: Path) -> N
     assert "page 1 of 2: the scanner is scanning" in screen
     assert "page 2 of 2" in screen and "%" in screen and "kB" in screen
     assert code == 0 and err == ""
+
+
+async def test_the_output_is_checked_before_the_scanner_is_asked(
+    tmp_path: Path,
+) -> None:
+    # Nothing listens on port 1: the output's problem is said, not the network's.
+    code, _, err = await wsdscan(
+        "scan", "http://127.0.0.1:1/WSDScanner", "-o", "missing/doc.pdf", cwd=tmp_path
+    )
+    assert code == 2
+    assert "missing/doc.pdf: the folder missing does not exist" in one_error_line(err)

@@ -177,7 +177,8 @@ def _connection_words(exc: BaseException, url: str) -> str | None:
     if names & {"ReadError", "WriteError"} or errno.ECONNRESET in errnos:
         return f"the connection to {url} broke (closed or reset)"
     if "ConnectError" in names:
-        return f"cannot connect to {url}"
+        reasons = [link.strerror for link in chain if isinstance(link, OSError)]
+        return f"cannot connect to {url}" + (f": {reasons[-1]}" if reasons else "")
     return None
 
 

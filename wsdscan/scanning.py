@@ -191,6 +191,7 @@ class ScannerSession:
         job is created; on any failure or cancellation the job is cancelled on the
         device and nothing half-written is left."""
         target = OutputTarget.parse(output)
+        target.check()  # before the scanner is asked for anything
         # No ScannerDescription: a scan needs none, and every element costs binding.
         info = await self._elements("ScannerConfiguration", "ScannerStatus")
         settings = resolve_settings(

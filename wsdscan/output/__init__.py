@@ -72,7 +72,9 @@ class OutputTarget:
         """Refuse an output that cannot be written (OutputError), before scanning."""
         if callable(self.target):
             return
-        if is_pattern(self.target):
+        if self.document:
+            check_file(Path(self.target), self.target)
+        elif is_pattern(self.target):
             check_pattern(self.target)
             check_folder(PageNamer(self.target)(1).parent, self.target)
         elif self.folder:
