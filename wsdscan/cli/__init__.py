@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
             dest="verbose_after",
             action="count",
             default=0,
-            help=argparse.SUPPRESS,
+            help=VERBOSE_HELP,
         )
         if not command.epilog:
             command.epilog = EXIT_CODES

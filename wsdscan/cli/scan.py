@@ -15,7 +15,7 @@ DESCRIPTION = """\
 Scan from a WS-Scan scanner. The name given to -o says what is written:
   doc.pdf, doc.tif     one document with every page
   page.png, page.jpg   one file per page (page-002.png, ... after the first)
-  page%%d.png          a pattern ({page} works too); a folder (or a name ending
+  page%d.png           a pattern ({page} works too); a folder (or a name ending
                        with /) gets page-001.<ext>, ... as the scanner sends them
 Without --format the wire format follows the output (JPEG pages go into a PDF as
 they are) and the scanner's list; pages are converted only where the name asks for
