@@ -7,15 +7,24 @@ Lenient on receipt: a fault is a fault whatever the HTTP status (Lexmark, Xerox 
 faults with HTTP 200), a multipart reply to a plain operation is read by its root part.
 Every httpx failure while a response is read becomes a typed error: TransportError up
 to the end of the SOAP part, TruncatedAttachmentError once attachment parts are read.
+
+The ``wsdscan.wire`` logger tells what goes over the wire (nothing is printed; an
+application or ``wsdscan -v`` configures it): INFO one line per exchange (operation,
+URL, HTTP status, time to the response head), DEBUG also every envelope sent and
+received (a reply's SOAP part, never an image) with token values masked
+(:func:`mask_secrets`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import inspect
+import logging
 import os
+import re
 import secrets
 import tempfile
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from pathlib import Path
 from types import TracebackType
@@ -40,6 +49,18 @@ DEFAULT_USER_AGENT: Final = "WSDAPI"
 DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
 # A plain SOAP reply larger than this is refused (it is XML, not an image).
 MAX_SOAP_RESPONSE: Final = 16 * 1024 * 1024
+
+WIRE_LOG: Final = logging.getLogger("wsdscan.wire")
+# The text of a JobToken or DestinationToken element, whatever its prefix: a token is
+# the key to a job's images (or to the scans sent to a destination).
+_SECRET_TEXT: Final = re.compile(
+    rb"(<(?:[\w.-]+:)?(?:JobToken|DestinationToken)\b[^>]*(?<!/)>)[^<]*"
+)
+
+
+def mask_secrets(xml: bytes) -> str:
+    """``xml`` as text for a log, with JobToken and DestinationToken values masked."""
+    return _SECRET_TEXT.sub(rb"\1***", xml).decode("utf-8", "replace")
 
 
 def raise_if_fault(envelope: Envelope) -> None:
@@ -189,8 +210,10 @@ class HttpAttachmentResponse:
         reader: mtom.MultipartReader,
         *,
         operation: str = "attachment",
+        part_length: int | None = None,
     ) -> None:
         self._body = body
+        self._part_length = part_length
         self._content_type = content_type
         self._chunks = chunks
         self._response = response
@@ -205,6 +228,15 @@ class HttpAttachmentResponse:
     @property
     def content_type(self) -> str:
         return self._content_type
+
+    @property
+    def expected_size(self) -> int | None:
+        """The attachment's length if known before it is read (for a progress bar):
+        its part's Content-Length, else the HTTP body's (a little more than the image:
+        it holds the SOAP part and the MIME framing too), else None (chunked)."""
+        if self._part_length is not None:
+            return self._part_length
+        return content_length(self._response.headers)
 
     async def _views(self) -> AsyncGenerator[memoryview, None]:
         """The attachment as views, each valid until the next is requested."""
@@ -331,14 +363,34 @@ class HttpTransport:
 
     async def _send(self, route: Route[Any, Any], request: Any) -> httpx.Response:
         check_url(self.url, route.operation)
+        content = self._request_bytes(route, request)
+        if WIRE_LOG.isEnabledFor(logging.DEBUG):
+            WIRE_LOG.debug("%s request: %s", route.operation, mask_secrets(content))
         http_request = self._client.build_request(
-            "POST",
-            self.url,
-            content=self._request_bytes(route, request),
-            headers=soap_headers(self.user_agent),
+            "POST", self.url, content=content, headers=soap_headers(self.user_agent)
         )
-        with _translated(route.operation, self.url):
-            return await self._client.send(http_request, stream=True)
+        started = time.monotonic()
+        try:
+            with _translated(route.operation, self.url):
+                response = await self._client.send(http_request, stream=True)
+        except TransportError as exc:
+            WIRE_LOG.info(
+                "%s %s: failed (%s)", route.operation, self.url, exc.__cause__
+            )
+            raise
+        WIRE_LOG.info(
+            "%s %s: HTTP %d in %.0f ms",
+            route.operation,
+            self.url,
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+        )
+        return response
+
+    @staticmethod
+    def _log_reply(route: Route[Any, Any], data: bytes) -> None:
+        if WIRE_LOG.isEnabledFor(logging.DEBUG):
+            WIRE_LOG.debug("%s reply: %s", route.operation, mask_secrets(data))
 
     async def _read_plain(
         self, response: httpx.Response, route: Route[Any, Any]
@@ -354,7 +406,9 @@ class HttpTransport:
                         )
         finally:
             await response.aclose()
-        return bytes(data)
+        reply = bytes(data)
+        self._log_reply(route, reply)
+        return reply
 
     async def _open_multipart(
         self, response: httpx.Response, route: Route[Any, Any]
@@ -372,8 +426,9 @@ class HttpTransport:
         root = await reader.next_part()
         if root is None:
             raise ProtocolError(f"{route.operation}: empty multipart response")
-        envelope = parse_envelope(await mtom.read_all(root.body, mtom.MAX_ROOT_PART))
-        return envelope, reader
+        soap = await mtom.read_all(root.body, mtom.MAX_ROOT_PART)
+        self._log_reply(route, soap)
+        return parse_envelope(soap), reader
 
     def _check_status(
         self,
@@ -395,12 +450,14 @@ class HttpTransport:
         data = await self._read_plain(response, route)
         try:
             return parse_envelope(data)
-        except ProtocolError:
+        except ProtocolError as exc:
             if response.status_code >= 300:
                 raise TransportError(
                     f"{route.operation}: HTTP {response.status_code}",
                     status=response.status_code,
                 ) from None
+            # Said to the user: a web page here means a wrong URL, not a broken device.
+            exc.content_type = response.headers.get("content-type")
             raise
 
     async def invoke(
@@ -450,6 +507,7 @@ class HttpTransport:
             response,
             reader,
             operation=route.operation,
+            part_length=_part_length(part),
         )
 
     async def aclose(self) -> None:
@@ -466,6 +524,13 @@ class HttpTransport:
         traceback: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+def _part_length(part: mtom.Part) -> int | None:
+    try:
+        return int(part.headers["content-length"])
+    except (KeyError, ValueError):
+        return None
 
 
 async def _attachment_part(

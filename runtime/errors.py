@@ -1,10 +1,13 @@
-"""Typed errors of the runtime (SOAP faults are in ``faults``)."""
+"""Typed errors of the runtime (SOAP faults are in ``faults``).
+
+:class:`WsdScanError` is the one root of everything wsdscan raises on purpose: these
+errors, every ``SoapFault`` and the high-level ``ScanError``."""
 
 from __future__ import annotations
 
 
 class WsdScanError(Exception):
-    """Base class of every error the runtime raises besides SOAP faults."""
+    """Base class of every error wsdscan raises on purpose (SOAP faults included)."""
 
 
 class TransportError(WsdScanError):
@@ -18,7 +21,11 @@ class TransportError(WsdScanError):
 
 class ProtocolError(WsdScanError):
     """The peer answered, but not with a message we can read (wrong content type,
-    malformed multipart, unexpected body element)."""
+    malformed multipart, unexpected body element). ``content_type`` is the answer's
+    Content-Type where the transport knew it (``text/html``: a web page, not WS-Scan).
+    """
+
+    content_type: str | None = None
 
 
 class TruncatedAttachmentError(ProtocolError):

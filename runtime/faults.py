@@ -34,6 +34,7 @@ from typing import ClassVar, Final
 
 from lxml import etree
 
+from .errors import WsdScanError
 from .namespaces import (
     PREFIXES,
     SOAP11_ENV,
@@ -158,8 +159,9 @@ def _make_detail(detail: etree._Element | str | None) -> etree._Element | None:
     return wrapper
 
 
-class SoapFault(Exception):
-    """A SOAP 1.2 fault, raised by servers and by clients on receipt.
+class SoapFault(WsdScanError):
+    """A SOAP 1.2 fault, raised by servers and by clients on receipt (a
+    :class:`~.errors.WsdScanError`, like every error the library raises on purpose).
 
     ``code`` and ``subcode`` are Clark-notation QNames; ``detail`` is a ``soap:Detail``
     element or ``None``. Subclasses fix ``CODE``/``SUBCODE``/``REASON``; a plain

@@ -22,6 +22,9 @@ from .contract import AttachmentResponse
 T = TypeVar("T")
 BodyT = TypeVar("BodyT")
 
+CANCEL_TIMEOUT = 10.0
+"""Seconds ``run`` waits for an interrupted coroutine to finish its cleanup."""
+
 
 class SyncRunner:
     """Runs coroutines on a background event loop; one runner can serve many clients."""
@@ -35,10 +38,32 @@ class SyncRunner:
         self._closers: list[Callable[[], Coroutine[Any, Any, None]]] = []
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        """Run ``coroutine`` on the runner's loop and return its result (or raise)."""
+        """Run ``coroutine`` on the runner's loop and return its result (or raise).
+
+        If the wait is interrupted (Ctrl-C raises KeyboardInterrupt in the waiting
+        thread), the coroutine is cancelled and given up to CANCEL_TIMEOUT seconds to
+        clean up (a scan cancels its job on the device) before the interruption goes
+        on; otherwise it would run on, unseen, on the runner's thread."""
         if threading.current_thread() is self._thread:
             raise RuntimeError("SyncRunner.run called from its own loop")
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+        started, finished = threading.Event(), threading.Event()
+
+        async def tracked() -> T:
+            started.set()
+            try:
+                return await coroutine
+            finally:
+                finished.set()
+
+        future = asyncio.run_coroutine_threadsafe(tracked(), self._loop)
+        try:
+            return future.result()
+        except BaseException:
+            if not future.done():
+                future.cancel()  # reaches the task on the loop as CancelledError
+                if started.is_set():
+                    finished.wait(CANCEL_TIMEOUT)
+            raise
 
     def on_close(self, closer: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Register an async cleanup (e.g. a transport's aclose) for ``close``."""

@@ -7,6 +7,8 @@
   scan-to-PC block is answered by pressing Start on the virtual panel, the discovery
   block runs in network namespaces of its own (multicast does not run on loopback).
 - Every such block passes ``mypy --strict``.
+- A block that writes ``*.png`` leaves valid PNGs in its folder, one that writes
+  ``*.pdf`` valid PDFs (read by pikepdf, qpdf underneath) with at least one page.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pikepdf
 import pytest
 from netns_support import BackgroundProcess, NetnsPair, wsdscan_argv
 from PIL import Image
@@ -115,6 +118,15 @@ def _pages_written(cwd: Path) -> list[Path]:
     return pages
 
 
+def _documents_written(cwd: Path) -> list[Path]:
+    documents = sorted(cwd.glob("*.pdf"))
+    for document in documents:
+        with pikepdf.open(document) as pdf:
+            assert pdf.check_pdf_syntax() == [], document
+            assert len(pdf.pages) >= 1, document
+    return documents
+
+
 @pytest.mark.parametrize(
     "where, source",
     [b for b in BLOCKS if "discover_scanners" not in b[1]],
@@ -140,6 +152,8 @@ def test_block_runs_against_a_virtual_scanner(
     assert output.strip()
     if ".png" in source:
         assert _pages_written(tmp_path), f"{where} wrote no page\n{output}"
+    if ".pdf" in source:
+        assert _documents_written(tmp_path), f"{where} wrote no PDF\n{output}"
 
 
 @pytest.mark.parametrize(

@@ -186,7 +186,8 @@ def test_cli_info_and_scan_against_serve(tmp_path: Path) -> None:
         bad = _wsdscan(
             "scan", served.url, "-o", str(tmp_path / "x.png"), "--resolution", "123"
         )
-        assert bad.returncode == 1 and "123 dpi is not supported" in bad.stderr
+        # A value the scanner does not offer is a usage error, said with its list.
+        assert bad.returncode == 2 and "123 dpi is not supported" in bad.stderr
         assert not (tmp_path / "x.png").exists()
 
 

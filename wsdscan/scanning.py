@@ -1,234 +1,124 @@
 """High-level scanning on top of the generated client: read capabilities, build a
-ticket the scanner supports, run a job and save every page.
+ticket the scanner supports, run a job and write its pages (page files, or one PDF or
+TIFF), cancelling the job on the device if anything fails or the caller cancels.
 
     async with ScannerSession("http://192.0.2.10:5358/WSDScanner") as scanner:
         info = await scanner.info()
-        pages = await scanner.scan(PageNamer("page.png"), source="ADF")
+        pages = await scanner.scan("doc.pdf", source="adf", color="gray")
+
+The blocking twin is :class:`wsdscan.Scanner` (``wsdscan.sync``).
 """
 
 from __future__ import annotations
 
-import getpass
-from collections.abc import AsyncIterator, Callable
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import Final
+from typing import Any, Final, TypeVar
 from xml.etree.ElementTree import QName
 
+from wsdscan.device import ActiveJob, ScannerInfo
+from wsdscan.errors import DeviceError, OutputError, ScanError
 from wsdscan.generated import ScannerServiceClient
 from wsdscan.generated.models.scan import (
-    ADFMaximumSize,
     CreateScanJobResponse,
     DocumentDescription,
-    DocumentParameters,
-    Format,
-    Height,
-    ImagesToTransfer,
-    InputMediaSize,
-    InputSize,
-    InputSource,
-    JobDescription,
-    MediaBack,
-    MediaFront,
-    MediaSides,
-    PlatenMaximumSize,
     RequestedElements,
-    Resolution,
-    ScannerConfiguration,
-    ScannerDescription,
-    ScannerStatus,
-    ScanRegion,
-    ScanRegionHeight,
-    ScanRegionWidth,
-    ScanRegionXOffset,
-    ScanRegionYOffset,
-    ScanTicket,
-    Width,
 )
-from wsdscan.generated.models.scan import ColorProcessing as ColorProcessingElement
+from wsdscan.messages import fault_words
+from wsdscan.output import OutputTarget, PageNamer, PageSink, open_sink
+from wsdscan.quirks import ADF_END_SUBCODES
 from wsdscan.runtime.client import HttpTransport
-from wsdscan.runtime.faults import (
-    ClientErrorJobIdNotFound,
-    ClientErrorNoImagesAvailable,
-)
+from wsdscan.runtime.errors import WsdScanError
+from wsdscan.runtime.faults import SoapFault
+from wsdscan.ticket import Region, ScanSettings, build_ticket, resolve_settings
+
+__all__ = [
+    "CANCEL_TIMEOUT",
+    "PageNamer",
+    "ScanError",
+    "ScanProgress",
+    "ScannerInfo",
+    "ScannerSession",
+]
 
 SCAN_NS: Final = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
-
-
-class ScanError(Exception):
-    """The scanner cannot do what was asked (source, resolution, colour, format)."""
-
-
-def _text(value: object) -> str:
-    inner = getattr(value, "value", value)
-    return str(getattr(inner, "value", inner))
+CANCEL_TIMEOUT: Final = 5.0
+"""Seconds a CancelJob sent while giving up a job may take."""
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class ScannerInfo:
-    """What GetScannerElements tells about a scanner."""
+class ScanProgress:
+    """Where a job stands: ``page`` (from 1) of ``pages`` (None: the feeder decides),
+    ``received`` bytes of ``size`` (None: unknown); ``waiting`` while the scanner
+    works on the page and nothing has arrived yet; ``done`` once the page is whole."""
 
-    description: ScannerDescription | None
-    configuration: ScannerConfiguration | None
-    status: ScannerStatus | None
-
-    @property
-    def name(self) -> str:
-        names = self.description.scanner_name if self.description else []
-        return _text(names[0]) if names else "(unnamed scanner)"
-
-    @property
-    def formats(self) -> list[str]:
-        if self.configuration is None:
-            return []
-        supported = self.configuration.device_settings.formats_supported
-        return [_text(value) for value in supported.format_value]
-
-    def sources(self) -> list[str]:
-        found = []
-        if self.configuration is not None and self.configuration.platen is not None:
-            found.append("Platen")
-        adf = self.configuration.adf if self.configuration is not None else None
-        if adf is not None:
-            found.append("ADF")
-            if adf.adf_supports_duplex:
-                found.append("ADFDuplex")
-        return found
-
-    def source_capabilities(
-        self, source: str
-    ) -> tuple[list[int], list[str], tuple[int, int]]:
-        """(resolutions, colour modes, (max width, max height) in 1/1000 inch)."""
-        configuration = self.configuration
-        if configuration is None:
-            raise ScanError("the scanner did not describe its configuration")
-        size: PlatenMaximumSize | ADFMaximumSize
-        if source == "Platen" and configuration.platen is not None:
-            platen = configuration.platen
-            resolutions = platen.platen_resolutions.widths.width
-            colors = platen.platen_color.color_entry
-            size = platen.platen_maximum_size
-        elif source in ("ADF", "ADFDuplex") and configuration.adf is not None:
-            front = configuration.adf.adf_front
-            resolutions = front.adf_resolutions.widths.width
-            colors = front.adf_color.color_entry
-            size = front.adf_maximum_size
-            if source == "ADFDuplex" and not configuration.adf.adf_supports_duplex:
-                raise ScanError("the ADF does not scan duplex")
-        else:
-            raise ScanError(
-                f"the scanner has no {source} (it has: {', '.join(self.sources())})"
-            )
-        return (
-            sorted(int(_text(w)) for w in resolutions),
-            [_text(c) for c in colors],
-            (size.width.value, size.height.value),
-        )
-
-    def ticket(
-        self, *, source: str, resolution: int, color: str, format: str
-    ) -> ScanTicket:
-        """A ticket for the whole scan area of ``source``, checked against what the
-        scanner says it supports."""
-        resolutions, colors, (width, height) = self.source_capabilities(source)
-        if resolution not in resolutions:
-            raise ScanError(
-                f"{resolution} dpi is not supported on {source} ({resolutions})"
-            )
-        if color not in colors:
-            raise ScanError(
-                f"colour mode {color} is not supported on {source} ({colors})"
-            )
-        if self.formats and format not in self.formats:
-            raise ScanError(
-                f"format {format} is not supported ({', '.join(self.formats)})"
-            )
-        region = ScanRegion(
-            scan_region_x_offset=ScanRegionXOffset(value=0),
-            scan_region_y_offset=ScanRegionYOffset(value=0),
-            scan_region_width=ScanRegionWidth(value=width),
-            scan_region_height=ScanRegionHeight(value=height),
-        )
-
-        def side() -> tuple[ScanRegion, ColorProcessingElement, Resolution]:
-            return (
-                region,
-                ColorProcessingElement(value=color),
-                Resolution(
-                    width=Width(value=resolution), height=Height(value=resolution)
-                ),
-            )
-
-        front_region, front_color, front_resolution = side()
-        back = None
-        if source == "ADFDuplex":
-            back_region, back_color, back_resolution = side()
-            back = MediaBack(
-                scan_region=back_region,
-                color_processing=back_color,
-                resolution=back_resolution,
-            )
-        return ScanTicket(
-            job_description=JobDescription(
-                job_name="wsdscan",
-                job_originating_user_name=_user(),
-                job_information="wsdscan",
-            ),
-            document_parameters=DocumentParameters(
-                format=Format(value=format),
-                images_to_transfer=ImagesToTransfer(
-                    value=1 if source == "Platen" else 0
-                ),
-                input_source=InputSource(value=source),
-                input_size=InputSize(
-                    input_media_size=InputMediaSize(
-                        width=Width(value=width), height=Height(value=height)
-                    )
-                ),
-                media_sides=MediaSides(
-                    media_front=MediaFront(
-                        scan_region=front_region,
-                        color_processing=front_color,
-                        resolution=front_resolution,
-                    ),
-                    media_back=back,
-                ),
-            ),
-        )
+    page: int
+    pages: int | None
+    received: int = 0
+    size: int | None = None
+    waiting: bool = False
+    done: bool = False
 
 
-def _user() -> str:
+ProgressCallback = Callable[[ScanProgress], None]
+
+
+def _subcode(fault: SoapFault) -> str:
+    return (fault.subcode or fault.code).rpartition("}")[2]
+
+
+async def _in_thread(call: Callable[..., T], *args: Any) -> T:
+    """A blocking sink step (converting, appending a page) in a worker thread. A
+    cancellation lets the step end first: it writes the files ``abort`` removes."""
+    task = asyncio.ensure_future(asyncio.to_thread(call, *args))
     try:
-        return getpass.getuser()
-    except Exception:  # no user name in a container: still a valid ticket
-        return "wsdscan"
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await task
+        raise
 
 
-class PageNamer:
-    """File names for scanned pages: ``page%d.png`` / ``page{page}.png`` patterns, a
-    folder (``folder/page-001.png``), or a plain file (page 1; then ``name-002.png``).
-    """
+class _Job:
+    """A created job, cancelled on the device (once, within CANCEL_TIMEOUT) when it
+    is given up before its end."""
 
-    def __init__(self, target: str | Path, extension: str = ".png") -> None:
-        self.target = str(target)
-        self.extension = extension
+    def __init__(self, client: ScannerServiceClient, job: CreateScanJobResponse):
+        self.client = client
+        self.response = job
+        self.ended = False
 
-    def __call__(self, page: int) -> Path:
-        if "%d" in self.target or "%0" in self.target:
-            return Path(self.target % page)
-        if "{page" in self.target:
-            return Path(self.target.format(page=page))
-        path = Path(self.target)
-        if path.is_dir() or self.target.endswith(("/", "\\")):
-            return path / f"page-{page:03d}{self.extension}"
-        if page == 1:
-            return path
-        return path.with_name(f"{path.stem}-{page:03d}{path.suffix or self.extension}")
+    async def cancel(self) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        # The job may have ended meanwhile (JobIdNotFound); the device may be gone.
+        with contextlib.suppress(WsdScanError, OSError, TimeoutError):
+            await asyncio.wait_for(
+                self.client.cancel_job(job_id=self.response.job_id), CANCEL_TIMEOUT
+            )
 
-
-ProgressCallback = Callable[[int, int], None]
+    async def shielded(self, step: Coroutine[Any, Any, T]) -> T:
+        """Run ``step``; if the caller is cancelled meanwhile (Ctrl-C), cancel the job
+        on the device while the step's transfer still stands, then the step: a
+        scanner that saw the connection drop first would end the job Aborted, not
+        Canceled."""
+        task = asyncio.ensure_future(step)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if not task.done():
+                await self.cancel()
+                task.cancel()
+                with contextlib.suppress(Exception, asyncio.CancelledError):
+                    await task
+            raise
 
 
 class ScannerSession:
@@ -237,16 +127,15 @@ class ScannerSession:
     def __init__(self, url: str, *, transport: HttpTransport | None = None) -> None:
         # A transport passed in belongs to the caller and stays open after the session.
         self._owns_transport = transport is None
+        self.url = url
         self.transport = transport or HttpTransport(url)
         self.client = ScannerServiceClient(self.transport)
 
-    async def info(self) -> ScannerInfo:
-        names = [
-            QName(SCAN_NS, n)
-            for n in ("ScannerDescription", "ScannerConfiguration", "ScannerStatus")
-        ]
+    async def _elements(self, *names: str) -> ScannerInfo:
         response = await self.client.get_scanner_elements(
-            requested_elements=RequestedElements(name=names)
+            requested_elements=RequestedElements(
+                name=[QName(SCAN_NS, n) for n in names]
+            )
         )
         description = configuration = status = None
         for data in response.scanner_elements.element_data:
@@ -255,28 +144,147 @@ class ScannerSession:
             status = status or data.scanner_status
         return ScannerInfo(description, configuration, status)
 
+    async def info(self) -> ScannerInfo:
+        """Description, configuration and status (one GetScannerElements)."""
+        return await self._elements(
+            "ScannerDescription", "ScannerConfiguration", "ScannerStatus"
+        )
+
+    async def active_jobs(self) -> list[ActiveJob]:
+        """The jobs the scanner is working on (GetActiveJobs)."""
+        response = await self.client.get_active_jobs()
+        return [ActiveJob.from_summary(s) for s in response.active_jobs.job_summary]
+
+    async def _reasons(self) -> list[str]:
+        """State reasons and conditions now, to explain a fault (as sane-airscan asks
+        for ScannerStatus after one); none if the scanner does not say."""
+        with contextlib.suppress(WsdScanError, OSError):
+            return (await self._elements("ScannerStatus")).reasons
+        return []
+
+    async def _device_error(self, fault: SoapFault, source: str) -> DeviceError:
+        reasons = await self._reasons()
+        words = fault_words(fault, source=source, reasons=reasons)
+        return DeviceError(words, tuple(reasons))
+
     async def scan(
         self,
-        name_page: Callable[[int], Path],
+        output: str | os.PathLike[str] | Callable[[int], Path],
         *,
-        source: str = "Platen",
-        resolution: int = 300,
-        color: str = "RGB24",
-        format: str = "png",
+        source: str | None = None,
+        resolution: int | None = None,
+        color: str | None = None,
+        format: str | None = None,
+        size: str | None = None,
+        region: Region | None = None,
+        pages: int | None = None,
         progress: ProgressCallback | None = None,
     ) -> list[Path]:
-        """Run one scan job and save every page; returns the files written."""
-        info = await self.info()
-        ticket = info.ticket(
-            source=source, resolution=resolution, color=color, format=format
+        """Run one scan job and write its pages; returns the files written.
+
+        ``output``: ``doc.pdf`` or ``doc.tif`` (one document), ``page.png``,
+        ``page.jpg``, ``page%d.png``, a folder, or a callable naming page n. Options
+        take the schema's names or aliases in any case (``source="adf"``,
+        ``color="gray"``); left None they follow the scanner (format: the best for
+        the output's type). ``size`` is a paper size (``A4``, ``Letter``), ``region``
+        left, top, width, height in mm. The output location is checked before the
+        job is created; on any failure or cancellation the job is cancelled on the
+        device and nothing half-written is left."""
+        target = OutputTarget.parse(output)
+        target.check()  # before the scanner is asked for anything
+        # No ScannerDescription: a scan needs none, and every element costs binding.
+        info = await self._elements("ScannerConfiguration", "ScannerStatus")
+        settings = resolve_settings(
+            info,
+            source=source,
+            resolution=resolution,
+            color=color,
+            format=format,
+            size=size,
+            region=region,
+            pages=pages,
+            output=target.kind,
         )
-        job = await self.client.create_scan_job(scan_ticket=ticket)
-        return [
-            path
-            async for _, path, _ in self.save_pages(
-                job, name_page, single_page=source == "Platen", progress=progress
+        sink = open_sink(target, settings.format, settings.resolution)
+        try:
+            response = await self.client.create_scan_job(
+                scan_ticket=build_ticket(settings)
             )
-        ]
+        except SoapFault as fault:
+            sink.abort()
+            raise await self._device_error(fault, settings.source) from fault
+        except BaseException:
+            sink.abort()
+            raise
+        return await self._run(_Job(self.client, response), settings, sink, progress)
+
+    async def _run(
+        self,
+        job: _Job,
+        settings: ScanSettings,
+        sink: PageSink,
+        progress: ProgressCallback | None,
+    ) -> list[Path]:
+        written: list[Path] = []
+        expected = settings.images or None
+        page = 0
+        try:
+            while expected is None or page < expected:
+                page += 1
+                received = sink.receive_path(page)
+                try:
+                    await job.shielded(
+                        self._receive(job, page, expected, received, progress)
+                    )
+                except SoapFault as fault:
+                    if page > 1 and _subcode(fault) in ADF_END_SUBCODES:
+                        break  # the feeder is empty: the job's normal end
+                    raise
+                except OSError as exc:
+                    raise OutputError(
+                        f"cannot write {sink.shown(page)}: {exc.strerror or exc}"
+                    ) from exc
+                path = await _in_thread(sink.add, page, received)
+                if path is not None:
+                    written.append(path)
+            job.ended = True
+            return written + await _in_thread(sink.finish)
+        except BaseException as exc:
+            await job.cancel()
+            sink.abort()
+            if isinstance(exc, SoapFault):
+                raise await self._device_error(exc, settings.source) from exc
+            raise
+
+    async def _receive(
+        self,
+        job: _Job,
+        page: int,
+        pages: int | None,
+        target: Path,
+        progress: ProgressCallback | None,
+    ) -> int:
+        if progress is not None:
+            progress(ScanProgress(page, pages, waiting=True))
+        result = await self.client.retrieve_image(
+            job_id=job.response.job_id,
+            job_token=job.response.job_token,
+            document_description=DocumentDescription(document_name=f"IMAGE{page:03d}"),
+        )
+        report: Callable[[int], None] | None = None
+        if progress is not None:
+            tell = progress
+            total: int | None = getattr(result, "expected_size", None)
+            tell(ScanProgress(page, pages, 0, total))
+
+            def on_bytes(received: int) -> None:
+                tell(ScanProgress(page, pages, received, total))
+
+            report = on_bytes
+        size = await result.save(target, report)
+        if progress is not None:
+            progress(ScanProgress(page, pages, size, size, done=True))
+        return size
 
     async def save_pages(
         self,
@@ -288,31 +296,31 @@ class ScannerSession:
     ) -> AsyncIterator[tuple[int, Path, int]]:
         """Retrieve the pages of a created job and save each (atomically) to
         ``name_page(n)``; yields ``(page number, path, bytes)`` as each lands.
-        ``single_page`` (a platen job) stops after the first page."""
+        ``single_page`` (a platen job) stops after the first page. A failure cancels
+        the job on the device."""
+        guard = _Job(self.client, job)
         page = 0
-        while True:
-            try:
-                result = await self.client.retrieve_image(
-                    job_id=job.job_id,
-                    job_token=job.job_token,
-                    document_description=DocumentDescription(
-                        document_name=f"IMAGE{page + 1:03d}"
-                    ),
-                )
-            except (ClientErrorNoImagesAvailable, ClientErrorJobIdNotFound):
-                # The normal end of an ADF job (Ricoh ends it with JobIdNotFound,
-                # device-quirks.md); before any page it is an error.
-                if page:
+        pages = 1 if single_page else None
+        try:
+            while True:
+                target = name_page(page + 1)
+                try:
+                    size = await guard.shielded(
+                        self._receive(guard, page + 1, pages, target, progress)
+                    )
+                except SoapFault as fault:
+                    if page and _subcode(fault) in ADF_END_SUBCODES:
+                        guard.ended = True
+                        return
+                    raise
+                page += 1
+                yield page, target, size
+                if single_page:
+                    guard.ended = True
                     return
-                raise
-            page += 1
-            target = name_page(page)
-            size = await result.save(
-                target, partial(progress, page) if progress else None
-            )
-            yield page, target, size
-            if single_page:
-                return
+        except BaseException:
+            await guard.cancel()
+            raise
 
     async def aclose(self) -> None:
         if self._owns_transport:

@@ -7,6 +7,9 @@ import argparse
 import math
 from collections.abc import Callable
 
+from wsdscan.errors import UnsupportedOption
+from wsdscan.options import PAPER_SIZES_MM, Kind, canonical, paper_size
+
 
 def positive_float(text: str) -> float:
     try:
@@ -54,3 +57,26 @@ def host_port(text: str) -> tuple[str, int | None]:
             raise argparse.ArgumentTypeError(f"port out of range in {text}")
         return host, number
     return text, None
+
+
+def named(kind: Kind) -> Callable[[str], str]:
+    """A source, colour mode or format in any case or by an alias (wsdscan.options),
+    as the schema spells it."""
+
+    def parse(text: str) -> str:
+        try:
+            return canonical(kind, text)
+        except UnsupportedOption as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = kind
+    return parse
+
+
+def paper(text: str) -> str:
+    """A paper size name (any case), as wsdscan.options spells it."""
+    try:
+        paper_size(text)
+    except UnsupportedOption as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return next(n for n in PAPER_SIZES_MM if n.lower() == text.strip().lower())

@@ -1,21 +1,18 @@
-"""How a command's failure is said: one line on stderr, never a traceback for what a
-device, the network or the file system can cause."""
+"""How a command's failure is said: one line on stderr, ``wsdscan: error: ...``, never
+a traceback for what a user, a device, the network or the file system can cause."""
 
 from __future__ import annotations
 
 import sys
 
+from wsdscan.errors import OutputError, UnsupportedOption
+from wsdscan.messages import error_words
 from wsdscan.runtime.errors import WsdScanError
-from wsdscan.runtime.faults import SoapFault
-from wsdscan.scanning import ScanError
 
 
-def report(exc: Exception) -> int:
+def report(exc: Exception, url: str | None = None) -> int:
     """Print ``exc`` as one line and return the exit code; re-raise a bug."""
-    if isinstance(exc, SoapFault):
-        print(f"wsdscan: the scanner answered a fault: {exc}", file=sys.stderr)
-        return 1
-    if isinstance(exc, (ScanError, WsdScanError, OSError)):
-        print(f"wsdscan: {exc}", file=sys.stderr)
-        return 1
-    raise exc
+    if not isinstance(exc, (WsdScanError, OSError)):
+        raise exc
+    print(f"wsdscan: error: {error_words(exc, url or 'the scanner')}", file=sys.stderr)
+    return 2 if isinstance(exc, (UnsupportedOption, OutputError)) else 1

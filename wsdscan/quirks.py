@@ -1,0 +1,41 @@
+"""Workarounds for what real scanners do, in one place, each naming the devices and
+its source (``shared/notes/device-quirks.md`` numbers the rows). The runtime keeps its
+own wire-level ones (faults with HTTP 200, multipart variants) in ``runtime.client``
+and ``runtime.mtom``.
+
+Standard library only: the error messages use it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final
+
+
+def maximum_size(width: int, height: int) -> tuple[int, int]:
+    """A MaximumSize (1/1000 inch) as (width, height) of a portrait original.
+
+    Kyocera ECOSYS M2040dn reports its glass and feeder as 14016 x 8504, width and
+    height swapped: its own DefaultScanTicket asks for 8266 x 11690, A4 portrait
+    (sane-airscan ``airscan-wsd.c`` and issue #162; device-quirks #20). A width
+    beyond the height is read as such a swap: none of the scanners the notes know
+    has a landscape glass."""
+    return (height, width) if width > height else (width, height)
+
+
+ADF_END_SUBCODES: Final = frozenset(
+    {"ClientErrorNoImagesAvailable", "ClientErrorJobIdNotFound"}
+)
+"""Faults that end an ADF job normally once a page arrived: NoImagesAvailable as the
+spec says, JobIdNotFound from Ricoh devices (sane-airscan 8735f70; device-quirks #16)."""
+
+
+def feeder_reported_empty(subcode: str, reasons: Iterable[str], source: str) -> bool:
+    """Whether a refused or ended feeder job means "the feeder is empty".
+
+    NoImagesAvailable on a feeder job says it directly; Canon MF410 refuses the job
+    with ServerErrorNotAcceptingJobs instead and reports the empty feeder only as the
+    InputTrayEmpty condition while Idle (sane-airscan c32769b; device-quirks #16)."""
+    if source not in ("ADF", "ADFDuplex"):
+        return False
+    return subcode == "ClientErrorNoImagesAvailable" or "InputTrayEmpty" in reasons
