@@ -137,6 +137,6 @@ def test_load_adf_duplex_on_a_profile_without_duplex_is_refused(
 def test_load_adf_count_is_checked_by_argparse(count: str) -> None:
     result = press("http://127.0.0.1:9/WSDScanner", "--load-adf", count)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.splitlines()[-1].startswith(
-        "wsdscan press: error: argument --load-adf:"
-    )
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("wsdscan: error: argument --load-adf:")
+    assert line.endswith("(see wsdscan press --help)")

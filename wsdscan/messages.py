@@ -119,7 +119,8 @@ def fault_words(
     subcode = _local(getattr(fault, "subcode", None)) or code
     reason = one_line(str(getattr(fault, "reason", "") or fault))
     reasons = list(reasons)
-    blocking = [r for r in reasons if r in _BLOCKING]
+    # A state reason and a device condition often name the same cause: say it once.
+    blocking = list(dict.fromkeys(r for r in reasons if r in _BLOCKING))
     if blocking:
         words = ", ".join(reason_words(r) for r in blocking)
     elif source is not None and feeder_reported_empty(subcode, reasons, source):
