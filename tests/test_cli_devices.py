@@ -6,12 +6,14 @@ no png: ``scan`` without ``--format`` still writes every kind of output."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pikepdf
 import pytest
 from cli_support import Send, answer, hostile, one_error_line, virtual_scanner, wsdscan
+from interop_support import ServedScanner
 from PIL import Image
 
 from wsdscan.virtual import VirtualScannerConfig
@@ -102,3 +104,51 @@ async def test_a_format_the_kyocera_lacks_is_refused_with_its_list() -> None:
         code, _, err = await wsdscan("scan", url, "--format", "xps", "-o", "x.pdf")
     assert code == 2
     assert "pages in xps cannot be converted to PDF" in one_error_line(err)
+
+
+@pytest.fixture(scope="module")
+def kyocera_profile() -> Iterator[str]:
+    """``wsdscan serve --profile kyocera-m2040dn``: the virtual scanner advertising
+    exactly what the Kyocera does (less xps), producing each of its formats."""
+    with ServedScanner(["--profile", "kyocera-m2040dn", "--adf-sheets", "50"]) as srv:
+        yield srv.url
+
+
+@pytest.mark.parametrize(
+    "options, output, pages",
+    [
+        ([], "doc.pdf", 1),  # no --format: JPEG pages, embedded as they are
+        (["--source", "adf", "--pages", "3"], "feed.pdf", 3),
+        ([], "page.png", 1),  # no png on the Kyocera: converted
+        # Multi-page wire formats are the document asked for, saved as they arrive.
+        (["--source", "adf", "--pages", "3", "--format", "pdf-a"], "a.pdf", 3),
+        (["--source", "adf", "--pages", "2", "--format", "tiff-multi-g4"], "g4.tif", 2),
+    ],
+)
+async def test_scans_from_the_kyocera_profile(
+    kyocera_profile: str,
+    options: list[str],
+    output: str,
+    pages: int,
+    tmp_path: Path,
+) -> None:
+    code, out, err = await wsdscan(
+        "scan",
+        kyocera_profile,
+        "--resolution",
+        "200",
+        *options,
+        "-o",
+        output,
+        cwd=tmp_path,
+    )
+    assert code == 0, err
+    assert out.split() == [output]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [output]  # nothing else left
+    if output.endswith(".pdf"):
+        with pikepdf.open(tmp_path / output) as pdf:
+            assert len(pdf.pages) == pages
+    else:
+        with Image.open(tmp_path / output) as image:
+            assert getattr(image, "n_frames", 1) == pages
+            assert image.format == ("PNG" if output.endswith(".png") else "TIFF")

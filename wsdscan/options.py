@@ -181,6 +181,8 @@ _G4: Final = ("tiff-single-g4", "tiff-single-g3mh")
 # - JPEG: JPEG pages are written as they are; others are encoded once.
 # - As received (a folder, a pattern, another suffix): the scanner's own file, the
 #   common formats first. Multi-page formats (tiff-multi-*, pdf-a, xps) are not
+#   decoded; named with --format for a document of their own kind (pdf-a for a PDF,
+#   tiff-multi-* for a TIFF) they are saved as they arrive (is_document_format).
 #   decoded here, so they are asked for only when named with --format.
 # A scanner offering none of the row (pdf-a and xps only) needs --format.
 WIRE_FORMATS: Final[dict[tuple[Output, bool], tuple[str, ...]]] = {
@@ -235,10 +237,20 @@ def choose_wire_format(
     return None
 
 
+def is_document_format(output: Output, wire_format: str) -> bool:
+    """Whether ``wire_format`` already is the document ``output`` asks for: pdf-a is a
+    PDF and tiff-multi-* a multi-page TIFF, every image of the job in one file (the
+    RetrieveImageResponse page), saved as it arrives."""
+    family = wire_format.lower()
+    return (output == "pdf" and family == "pdf-a") or (
+        output == "tiff" and family.startswith("tiff-multi-")
+    )
+
+
 def needs_decoding(output: Output, wire_format: str) -> bool:
     """Whether pages in ``wire_format`` must be read (by Pillow) to write ``output``."""
     family = wire_format.lower()
-    if output == "as-received":
+    if output == "as-received" or is_document_format(output, wire_format):
         return False
     if output == "jpeg":
         return family not in JPEG_FORMATS

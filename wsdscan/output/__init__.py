@@ -19,7 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from wsdscan.options import Output, extension, needs_decoding, output_kind
+from wsdscan.options import (
+    Output,
+    extension,
+    is_document_format,
+    needs_decoding,
+    output_kind,
+)
 
 from .files import PageNamer, check_file, check_folder, check_pattern, is_pattern
 
@@ -86,7 +92,7 @@ class OutputTarget:
 def open_sink(output: OutputTarget, wire_format: str, dpi: float) -> PageSink:
     """The sink for ``output`` receiving pages in ``wire_format``."""
     received = extension(wire_format)
-    if output.document:
+    if output.document and not is_document_format(output.kind, wire_format):
         from .document import DocumentFile
 
         assert isinstance(output.target, str)
