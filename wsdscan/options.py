@@ -181,9 +181,9 @@ _G4: Final = ("tiff-single-g4", "tiff-single-g3mh")
 # - JPEG: JPEG pages are written as they are; others are encoded once.
 # - As received (a folder, a pattern, another suffix): the scanner's own file, the
 #   common formats first. Multi-page formats (tiff-multi-*, pdf-a, xps) are not
-#   decoded; named with --format for a document of their own kind (pdf-a for a PDF,
-#   tiff-multi-* for a TIFF) they are saved as they arrive (is_document_format).
-#   decoded here, so they are asked for only when named with --format.
+#   decoded here, so they are asked for only when named with --format; for a document
+#   of their own kind (pdf-a for a PDF, tiff-multi-* for a TIFF) they are saved as
+#   they arrive (is_document_format).
 # A scanner offering none of the row (pdf-a and xps only) needs --format.
 WIRE_FORMATS: Final[dict[tuple[Output, bool], tuple[str, ...]]] = {
     ("pdf", False): (*_JPEG, *_TIFF_JPEG, *_LOSSLESS, *_G4),
