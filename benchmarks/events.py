@@ -21,14 +21,13 @@ from lxml import etree
 from wsdscan.generated import EVENT_ROUTES
 from wsdscan.generated import routes as gen_routes
 from wsdscan.generated.models import scan
-from wsdscan.runtime import eventing_wire as wire
-from wsdscan.runtime.eventing import EventSinkApp, SubscriptionManager
-from wsdscan.runtime.eventing_subscriber import running_sink
-from wsdscan.runtime.eventing_transport import request, unlimited_client
-from wsdscan.runtime.namespaces import WSA
-from wsdscan.runtime.serve import running
-from wsdscan.runtime.server import SoapApp
-from wsdscan.runtime.xmlbind import WSE
+from wsdscan.runtime.eventing import EventSinkApp, SubscriptionManager, wire
+from wsdscan.runtime.eventing.subscriber import running_sink
+from wsdscan.runtime.eventing.transport import request, unlimited_client
+from wsdscan.runtime.server.dispatch import SoapApp
+from wsdscan.runtime.server.serve import running
+from wsdscan.runtime.xmlbind.binding import WSE
+from wsdscan.runtime.xmlbind.namespaces import WSA
 
 from wsdscan.virtual import VirtualScanner
 

@@ -71,8 +71,8 @@ TARGETS = {
 def request_xml(url: str) -> bytes:
     from wsdscan.generated import routes
     from wsdscan.generated.models.scan import DocumentDescription, RetrieveImageRequest
-    from wsdscan.runtime.envelope import ANONYMOUS, build_envelope
-    from wsdscan.runtime.xmlbind import to_element
+    from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope
+    from wsdscan.runtime.xmlbind.binding import to_element
 
     request = RetrieveImageRequest(
         job_id=1,
@@ -97,8 +97,8 @@ def serve_ours(payload: Path) -> None:
         RetrieveImageResponse,
     )
     from wsdscan.runtime.contract import AttachmentReply, RequestContext
-    from wsdscan.runtime.serve import bind_socket, make_server
-    from wsdscan.runtime.server import SoapApp
+    from wsdscan.runtime.server.dispatch import SoapApp
+    from wsdscan.runtime.server.serve import bind_socket, make_server
 
     class Bench(ScannerServiceBase):
         async def retrieve_image(
@@ -116,9 +116,9 @@ def _raw_response(payload: Path) -> tuple[bytes, bytes, int]:
     from lxml import etree
     from wsdscan.generated import routes
     from wsdscan.generated.models.scan import RetrieveImageResponse
-    from wsdscan.runtime import mtom
-    from wsdscan.runtime.envelope import ANONYMOUS, build_envelope
-    from wsdscan.runtime.xmlbind import XOP, to_element
+    from wsdscan.runtime.mtom import multipart as mtom
+    from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope
+    from wsdscan.runtime.xmlbind.binding import XOP, to_element
 
     frame = mtom.MtomEnvelope.new()
     body = to_element(RetrieveImageResponse(scan_data=b""))
@@ -238,7 +238,7 @@ def client_ours(url: str, out: Path) -> dict[str, Any]:
     import anyio._backends._asyncio  # noqa: F401
     from wsdscan.generated import ScannerServiceClient
     from wsdscan.generated.models.scan import DocumentDescription
-    from wsdscan.runtime.client import HttpTransport
+    from wsdscan.runtime.transport.client import HttpTransport
 
     async def run() -> int:
         async with HttpTransport(url) as transport:

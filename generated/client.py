@@ -5,9 +5,9 @@ synchronous facade with the same methods."""
 
 from __future__ import annotations
 
-from wsdscan.runtime.client import HttpTransport
+from wsdscan.runtime.transport.client import HttpTransport
 from wsdscan.runtime.contract import AttachmentResponse, ClientTransport, build_request
-from wsdscan.runtime.sync import SyncAttachmentResponse, SyncRunner
+from wsdscan.runtime.transport.sync import SyncAttachmentResponse, SyncRunner
 
 from . import routes
 from .models.scan import (
@@ -38,7 +38,7 @@ class ScannerServiceClient:
 
     Each method takes the request dataclass, or its fields as keyword arguments, and
     returns the response dataclass. A SOAP fault raises a ``SoapFault`` subclass from
-    ``wsdscan.runtime.faults`` (a typed one for every documented subcode).
+    ``wsdscan.runtime.soap.faults`` (a typed one for every documented subcode).
     """
 
     def __init__(self, transport: ClientTransport) -> None:

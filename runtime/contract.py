@@ -123,7 +123,7 @@ class AttachmentResponse(Protocol[BodyT_co]):
 
 
 class ClientTransport(Protocol):
-    """What a generated client stub sends through (``wsdscan.runtime.client`` implements it)."""
+    """What a generated client stub sends through (``wsdscan.runtime.transport`` implements it)."""
 
     async def invoke(
         self, route: Route[RequestT, ResponseT], request: RequestT

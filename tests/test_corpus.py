@@ -16,10 +16,10 @@ from wsdscan.generated.models.scan import (
     GetScannerElementsResponse,
     ScanAvailableEvent,
 )
-from wsdscan.runtime import faults
-from wsdscan.runtime.envelope import parse_envelope
-from wsdscan.runtime.mtom import detach_includes
-from wsdscan.runtime.xmlbind import bind, canonicalize, parse_xml
+from wsdscan.runtime.mtom.multipart import detach_includes
+from wsdscan.runtime.soap import faults
+from wsdscan.runtime.soap.envelope import parse_envelope
+from wsdscan.runtime.xmlbind.binding import bind, canonicalize, parse_xml
 
 SCAN_NS = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
 CAPTURES = CORPUS_DIR / "sane-airscan-0.99.27-captures"

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from wsdscan.runtime import netstream
+from wsdscan.runtime.transport import netstream
 
 DEADLINE = 10.0
 

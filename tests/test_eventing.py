@@ -19,10 +19,6 @@ from wsdscan.generated import EVENT_ROUTES, ScannerServiceClient, ScannerService
 from wsdscan.generated import ScannerServiceEventSink as Sink
 from wsdscan.generated import routes as gen_routes
 from wsdscan.generated.models import scan
-from wsdscan.runtime import eventing_wire as wire
-from wsdscan.runtime import faults
-from wsdscan.runtime.client import HttpTransport
-from wsdscan.runtime.envelope import ANONYMOUS, build_envelope
 from wsdscan.runtime.eventing import (
     DeliveryPolicy,
     EventReceiver,
@@ -30,13 +26,17 @@ from wsdscan.runtime.eventing import (
     ScanDestinationRequest,
     SubscriptionChange,
     SubscriptionManager,
+    wire,
 )
-from wsdscan.runtime.eventing_subscriber import running_sink
-from wsdscan.runtime.eventing_transport import request, unlimited_client
-from wsdscan.runtime.namespaces import WSA, WSCN
-from wsdscan.runtime.serve import running
-from wsdscan.runtime.server import SoapApp
-from wsdscan.runtime.xmlbind import WSE
+from wsdscan.runtime.eventing.subscriber import running_sink
+from wsdscan.runtime.eventing.transport import request, unlimited_client
+from wsdscan.runtime.server.dispatch import SoapApp
+from wsdscan.runtime.server.serve import running
+from wsdscan.runtime.soap import faults
+from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope
+from wsdscan.runtime.transport.client import HttpTransport
+from wsdscan.runtime.xmlbind.binding import WSE
+from wsdscan.runtime.xmlbind.namespaces import WSA, WSCN
 
 from wsdscan.cli import press as press_cli
 from wsdscan.press import press, serve_eventing

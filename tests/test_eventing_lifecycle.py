@@ -19,9 +19,7 @@ from test_eventing import Recorder, eventually
 from wsdscan.generated import EVENT_ROUTES, ScannerServiceEvents
 from wsdscan.generated import routes as gen_routes
 from wsdscan.generated.models import scan
-from wsdscan.runtime import eventing_wire as wire
 from wsdscan.runtime.contract import RequestContext
-from wsdscan.runtime.envelope import Envelope
 from wsdscan.runtime.eventing import (
     DeliveryPolicy,
     EventReceiver,
@@ -29,12 +27,21 @@ from wsdscan.runtime.eventing import (
     ScanDestinationRequest,
     SubscriptionChange,
     SubscriptionManager,
+    wire,
 )
-from wsdscan.runtime.eventing_subscriber import running_sink
-from wsdscan.runtime.eventing_transport import request, unlimited_client
-from wsdscan.runtime.faults import ServerFault
-from wsdscan.runtime.serve import running
-from wsdscan.runtime.server import RawHandler, Receive, Scope, Send, SoapApp, SoapReply
+from wsdscan.runtime.eventing.subscriber import running_sink
+from wsdscan.runtime.eventing.transport import request, unlimited_client
+from wsdscan.runtime.server.dispatch import (
+    RawHandler,
+    Receive,
+    Scope,
+    Send,
+    SoapApp,
+    SoapReply,
+)
+from wsdscan.runtime.server.serve import running
+from wsdscan.runtime.soap.envelope import Envelope
+from wsdscan.runtime.soap.faults import ServerFault
 
 from wsdscan.press import serve_eventing
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig

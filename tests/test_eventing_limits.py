@@ -21,18 +21,18 @@ import pytest
 from lxml import etree
 from test_eventing import Recorder, eventually, served
 from wsdscan.generated import EVENT_ROUTES
-from wsdscan.runtime import eventing_wire as wire
 from wsdscan.runtime.errors import TransportError
 from wsdscan.runtime.eventing import (
     EventReceiver,
     EventSinkApp,
     SubscriptionChange,
     SubscriptionManager,
+    wire,
 )
-from wsdscan.runtime.eventing_subscriber import running_sink
-from wsdscan.runtime.eventing_transport import request, unlimited_client
-from wsdscan.runtime.serve import running
-from wsdscan.runtime.server import ServerLimits, SoapApp
+from wsdscan.runtime.eventing.subscriber import running_sink
+from wsdscan.runtime.eventing.transport import request, unlimited_client
+from wsdscan.runtime.server.dispatch import ServerLimits, SoapApp
+from wsdscan.runtime.server.serve import running
 
 from wsdscan.receive import ReceivedJob, ScanToPC
 from wsdscan.virtual import VirtualScanner

@@ -1,4 +1,4 @@
-"""Tests for wsdscan.runtime.faults.
+"""Tests for wsdscan.runtime.soap.faults.
 
 The documented faults come from the WS-Scan reference pages, not from a hand-typed
 list: ``schema/faults.toml`` is derived from every "Fault property" table and every
@@ -21,9 +21,9 @@ from lxml import etree
 from project_data import CORPUS_DIR, FAULTS_TOML
 from spec_pages import page_xml
 from ws_scan_names import OPERATIONS
-from wsdscan.runtime import faults
-from wsdscan.runtime.envelope import build_envelope
-from wsdscan.runtime.faults import (
+from wsdscan.runtime.soap import faults
+from wsdscan.runtime.soap.envelope import build_envelope
+from wsdscan.runtime.soap.faults import (
     FAULTS_BY_CODE,
     FAULTS_BY_SUBCODE,
     WSA_FAULT_ACTION,

@@ -20,13 +20,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from wsdscan.generated.models.scan import CancelJobRequest
-from wsdscan.runtime import mtom
-from wsdscan.runtime.envelope import build_envelope, parse_envelope
 from wsdscan.runtime.errors import ProtocolError, WsdScanError
-from wsdscan.runtime.faults import ServerFault, SoapFault, fault_from_element
-from wsdscan.runtime.namespaces import SOAP_ENV, WSA
-from wsdscan.runtime.server import ServerLimits, SoapApp
-from wsdscan.runtime.xmlbind import to_element
+from wsdscan.runtime.mtom import multipart as mtom
+from wsdscan.runtime.server.dispatch import ServerLimits, SoapApp
+from wsdscan.runtime.soap.envelope import build_envelope, parse_envelope
+from wsdscan.runtime.soap.faults import ServerFault, SoapFault, fault_from_element
+from wsdscan.runtime.xmlbind.binding import to_element
+from wsdscan.runtime.xmlbind.namespaces import SOAP_ENV, WSA
 
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 

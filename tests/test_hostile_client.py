@@ -16,18 +16,18 @@ import pytest
 from lxml import etree
 from wsdscan.generated import ScannerServiceClient
 from wsdscan.generated.models.scan import DocumentDescription, RetrieveImageResponse
-from wsdscan.runtime import faults
-from wsdscan.runtime.client import HttpTransport
-from wsdscan.runtime.envelope import build_envelope
 from wsdscan.runtime.errors import (
     ProtocolError,
     TransportError,
     TruncatedAttachmentError,
 )
-from wsdscan.runtime.faults import SoapFault, fault_to_element
-from wsdscan.runtime.mtom import MtomEnvelope
-from wsdscan.runtime.serve import running
-from wsdscan.runtime.xmlbind import XmlInputError, to_element
+from wsdscan.runtime.mtom.multipart import MtomEnvelope
+from wsdscan.runtime.server.serve import running
+from wsdscan.runtime.soap import faults
+from wsdscan.runtime.soap.envelope import build_envelope
+from wsdscan.runtime.soap.faults import SoapFault, fault_to_element
+from wsdscan.runtime.transport.client import HttpTransport
+from wsdscan.runtime.xmlbind.binding import XmlInputError, to_element
 
 SCAN = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
 SCAN_2006_01 = "http://schemas.microsoft.com/windows/2006/01/wdp/scan"

@@ -37,12 +37,12 @@ from wsdscan.generated.models.scan import (
     RequestedElements,
     ScanTicket,
 )
-from wsdscan.runtime import faults
-from wsdscan.runtime.client import HttpTransport
-from wsdscan.runtime.envelope import build_envelope, parse_envelope
-from wsdscan.runtime.faults import SoapFault, fault_from_element
-from wsdscan.runtime.namespaces import SOAP_ENV, WSA
-from wsdscan.runtime.xmlbind import to_string
+from wsdscan.runtime.soap import faults
+from wsdscan.runtime.soap.envelope import build_envelope, parse_envelope
+from wsdscan.runtime.soap.faults import SoapFault, fault_from_element
+from wsdscan.runtime.transport.client import HttpTransport
+from wsdscan.runtime.xmlbind.binding import to_string
+from wsdscan.runtime.xmlbind.namespaces import SOAP_ENV, WSA
 
 SCAN = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -1007,7 +1007,7 @@ async def test_busy_fault_on_the_wire(client: ScannerServiceClient, url: str) ->
     try:
         ticket = await scan_ticket(client, color="Grayscale8")
         from wsdscan.generated.models.scan import CreateScanJobRequest
-        from wsdscan.runtime.xmlbind import to_element
+        from wsdscan.runtime.xmlbind.binding import to_element
 
         request = build_envelope(
             to_element(CreateScanJobRequest(scan_ticket=ticket)),

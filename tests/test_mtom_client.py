@@ -35,12 +35,12 @@ from test_mtom import (
 )
 from wsdscan.generated import ScannerServiceClient
 from wsdscan.generated.models import scan
-from wsdscan.runtime import mtom
-from wsdscan.runtime.client import HttpTransport
 from wsdscan.runtime.errors import TransportError, TruncatedAttachmentError
-from wsdscan.runtime.faults import ClientErrorJobIdNotFound
-from wsdscan.runtime.serve import running
-from wsdscan.runtime.server import SoapApp
+from wsdscan.runtime.mtom import multipart as mtom
+from wsdscan.runtime.server.dispatch import SoapApp
+from wsdscan.runtime.server.serve import running
+from wsdscan.runtime.soap.faults import ClientErrorJobIdNotFound
+from wsdscan.runtime.transport.client import HttpTransport
 
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 

@@ -21,14 +21,14 @@ from test_mtom import DOC, _job_status, _payload
 from wsdscan.generated import ScannerServiceBase, ScannerServiceClient
 from wsdscan.generated.models import scan
 from wsdscan.generated.routes import RETRIEVE_IMAGE
-from wsdscan.runtime import mtom
-from wsdscan.runtime.client import HttpTransport
 from wsdscan.runtime.contract import AttachmentReply, RequestContext
-from wsdscan.runtime.envelope import ANONYMOUS, build_envelope
-from wsdscan.runtime.faults import ServerFault
-from wsdscan.runtime.serve import running
-from wsdscan.runtime.server import SoapApp
-from wsdscan.runtime.xmlbind import to_element
+from wsdscan.runtime.mtom import multipart as mtom
+from wsdscan.runtime.server.dispatch import SoapApp
+from wsdscan.runtime.server.serve import running
+from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope
+from wsdscan.runtime.soap.faults import ServerFault
+from wsdscan.runtime.transport.client import HttpTransport
+from wsdscan.runtime.xmlbind.binding import to_element
 
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 

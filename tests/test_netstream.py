@@ -1,4 +1,4 @@
-"""The buffered network layer under HttpTransport (runtime/netstream.py): response
+"""The buffered network layer under HttpTransport (runtime/transport/netstream.py): response
 bodies read in place from the connection's buffer, correctness only (its speed is in
 benchmarks/mtom.py).
 
@@ -31,14 +31,14 @@ import httpx
 import pytest
 from test_mtom import DOC, ROOT_HEADERS, _message, _part, _payload, _soap_reply
 from wsdscan.generated import ScannerServiceClient
-from wsdscan.runtime import mtom
-from wsdscan.runtime.client import HttpTransport
 from wsdscan.runtime.errors import (
     ProtocolError,
     TransportError,
     TruncatedAttachmentError,
 )
-from wsdscan.runtime.netstream import (
+from wsdscan.runtime.mtom import multipart as mtom
+from wsdscan.runtime.transport.client import HttpTransport
+from wsdscan.runtime.transport.netstream import (
     BufferedHTTPTransport,
     BufferedNetworkStream,
     buffered_body,

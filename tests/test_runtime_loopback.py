@@ -19,13 +19,13 @@ from wsdscan.generated.models.scan import (
     RetrieveImageRequest,
     RetrieveImageResponse,
 )
-from wsdscan.runtime import faults
-from wsdscan.runtime.client import HttpTransport
 from wsdscan.runtime.contract import AttachmentReply, RequestContext
-from wsdscan.runtime.envelope import build_envelope
 from wsdscan.runtime.errors import TransportError, TruncatedAttachmentError
-from wsdscan.runtime.serve import running
-from wsdscan.runtime.server import SoapApp
+from wsdscan.runtime.server.dispatch import SoapApp
+from wsdscan.runtime.server.serve import running
+from wsdscan.runtime.soap import faults
+from wsdscan.runtime.soap.envelope import build_envelope
+from wsdscan.runtime.transport.client import HttpTransport
 
 SCAN_NS = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
 _DOC = DocumentDescription(document_name="IMAGE000.JPG")
@@ -103,7 +103,7 @@ async def test_fault_http_status_and_action(server: str) -> None:
 
 
 def _cancel_body(job_id: int) -> object:
-    from wsdscan.runtime.xmlbind import to_element
+    from wsdscan.runtime.xmlbind.binding import to_element
 
     return to_element(CancelJobRequest(job_id=job_id))
 
@@ -203,7 +203,7 @@ async def test_fault_with_http_200_is_still_a_fault() -> None:
         if scope["type"] != "http":
             return
         await receive()
-        from wsdscan.runtime.faults import fault_to_element
+        from wsdscan.runtime.soap.faults import fault_to_element
 
         body = build_envelope(
             fault_to_element(fault), action=faults.WSA_FAULT_ACTION, relates_to="urn:x"
@@ -227,8 +227,8 @@ async def test_truncated_attachment_leaves_no_file(tmp_path: Path) -> None:
         if scope["type"] != "http":
             return
         await receive()
-        from wsdscan.runtime.mtom import MtomEnvelope
-        from wsdscan.runtime.xmlbind import to_element
+        from wsdscan.runtime.mtom.multipart import MtomEnvelope
+        from wsdscan.runtime.xmlbind.binding import to_element
 
         frame = MtomEnvelope.new()
         body = to_element(RetrieveImageResponse(scan_data=b""))
@@ -273,7 +273,7 @@ async def test_connection_refused_is_a_transport_error() -> None:
 
 async def test_sync_facade_calls_and_streams(server: str, tmp_path: Path) -> None:
     from wsdscan.generated import ScannerServiceSyncClient
-    from wsdscan.runtime.sync import SyncRunner
+    from wsdscan.runtime.transport.sync import SyncRunner
 
     def blocking() -> tuple[CancelJobResponse, bytes, int]:
         with SyncRunner() as runner:
@@ -406,7 +406,7 @@ async def test_unknown_must_understand_header_is_a_fault(server: str) -> None:
 async def test_raw_handlers_and_path_router() -> None:
     """Actions outside the generated routes (WS-Eventing, WS-Transfer) plug in as raw
     handlers on the same endpoint; other endpoints share the port through PathRouter."""
-    from wsdscan.runtime.server import PathRouter, SoapReply
+    from wsdscan.runtime.server.dispatch import PathRouter, SoapReply
 
     seen = []
 

@@ -16,10 +16,10 @@ from job_support import scan_ticket
 from PIL import Image
 from wsdscan.generated import ScannerServiceClient
 from wsdscan.generated.models import scan
-from wsdscan.runtime import faults
-from wsdscan.runtime.client import HttpTransport
-from wsdscan.runtime.serve import running
-from wsdscan.runtime.server import SoapApp
+from wsdscan.runtime.server.dispatch import SoapApp
+from wsdscan.runtime.server.serve import running
+from wsdscan.runtime.soap import faults
+from wsdscan.runtime.transport.client import HttpTransport
 
 from wsdscan.scanning import PageNamer
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig, read_marker

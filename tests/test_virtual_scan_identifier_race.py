@@ -12,7 +12,7 @@ from wsdscan.generated import EVENT_ROUTES
 from wsdscan.generated.models.scan import CreateScanJobRequest, CreateScanJobResponse
 from wsdscan.runtime.contract import RequestContext
 from wsdscan.runtime.eventing import RegisteredDestination, SubscriptionManager
-from wsdscan.runtime.faults import ClientErrorInvalidScanIdentifier
+from wsdscan.runtime.soap.faults import ClientErrorInvalidScanIdentifier
 
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 from wsdscan.virtual.scanner import requested_name

@@ -41,7 +41,7 @@ from wsdscan.generated.models.scan import (
     Width,
 )
 from wsdscan.runtime.contract import AttachmentReply, RequestContext
-from wsdscan.runtime.faults import (
+from wsdscan.runtime.soap.faults import (
     ClientErrorFormatNotSupported,
     ClientErrorInvalidJobToken,
     ClientErrorInvalidScanIdentifier,

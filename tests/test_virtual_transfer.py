@@ -26,13 +26,13 @@ from PIL import Image
 from test_eventing import Recorder
 from wsdscan.generated import EVENT_ROUTES, ScannerServiceClient, routes
 from wsdscan.generated.models import scan
-from wsdscan.runtime import faults
-from wsdscan.runtime.client import HttpTransport
-from wsdscan.runtime.envelope import ANONYMOUS, build_envelope
 from wsdscan.runtime.eventing import EventReceiver
-from wsdscan.runtime.serve import running
-from wsdscan.runtime.server import ServerLimits, SoapApp
-from wsdscan.runtime.xmlbind import to_element
+from wsdscan.runtime.server.dispatch import ServerLimits, SoapApp
+from wsdscan.runtime.server.serve import running
+from wsdscan.runtime.soap import faults
+from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope
+from wsdscan.runtime.transport.client import HttpTransport
+from wsdscan.runtime.xmlbind.binding import to_element
 
 from wsdscan.press import serve_eventing
 from wsdscan.virtual import (

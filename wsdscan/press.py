@@ -26,14 +26,13 @@ import httpx
 from lxml import etree
 
 from wsdscan.generated import EVENT_ROUTES
-from wsdscan.runtime.client import DEFAULT_TIMEOUT
 from wsdscan.runtime.contract import RequestContext
-from wsdscan.runtime.envelope import Envelope
 from wsdscan.runtime.errors import ProtocolError
 from wsdscan.runtime.eventing import SubscriptionManager
-from wsdscan.runtime.eventing_transport import request
-from wsdscan.runtime.faults import InvalidArgs
+from wsdscan.runtime.eventing.transport import request
 from wsdscan.runtime.server import RawHandler, SoapReply
+from wsdscan.runtime.soap import Envelope, InvalidArgs
+from wsdscan.runtime.transport import DEFAULT_TIMEOUT
 from wsdscan.virtual import VirtualScanner
 
 VIRTUAL_NS: Final = "urn:wsdscan:virtual"

@@ -30,9 +30,9 @@ from wsdscan.runtime.eventing import (
     ScanDestinationRequest,
     Subscription,
     SubscriptionChange,
+    local_address_for,
 )
-from wsdscan.runtime.eventing_subscriber import local_address_for
-from wsdscan.runtime.faults import (
+from wsdscan.runtime.soap import (
     SoapFault,
 )
 from wsdscan.scanning import ScannerInfo, ScannerSession

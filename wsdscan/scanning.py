@@ -48,11 +48,11 @@ from wsdscan.generated.models.scan import (
     Width,
 )
 from wsdscan.generated.models.scan import ColorProcessing as ColorProcessingElement
-from wsdscan.runtime.client import HttpTransport
-from wsdscan.runtime.faults import (
+from wsdscan.runtime.soap import (
     ClientErrorJobIdNotFound,
     ClientErrorNoImagesAvailable,
 )
+from wsdscan.runtime.transport import HttpTransport
 
 SCAN_NS: Final = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 from wsdscan.runtime.errors import WsdScanError
-from wsdscan.runtime.faults import SoapFault
+from wsdscan.runtime.soap import SoapFault
 from wsdscan.scanning import ScanError
 
 

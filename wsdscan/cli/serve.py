@@ -151,8 +151,7 @@ async def run(args: argparse.Namespace) -> int:
         with_device_endpoint,
     )
     from wsdscan.press import serve_eventing
-    from wsdscan.runtime.serve import bind_socket, make_server
-    from wsdscan.runtime.server import ServerLimits, SoapApp
+    from wsdscan.runtime.server import ServerLimits, SoapApp, bind_socket, make_server
     from wsdscan.virtual import VirtualScanner
 
     limits = ServerLimits(

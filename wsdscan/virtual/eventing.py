@@ -44,7 +44,7 @@ from wsdscan.generated.models.scan import (
     StatusSummary,
 )
 from wsdscan.runtime.eventing import RegisteredDestination, SubscriptionManager
-from wsdscan.runtime.faults import (
+from wsdscan.runtime.soap import (
     ClientErrorInvalidDestinationToken,
     ClientErrorInvalidScanIdentifier,
 )

@@ -51,7 +51,7 @@ from wsdscan.generated.models.scan import (
 from wsdscan.generated.server import ScannerServiceBase
 from wsdscan.runtime.contract import AttachmentReply, RequestContext
 from wsdscan.runtime.eventing import SubscriptionManager
-from wsdscan.runtime.faults import (
+from wsdscan.runtime.soap import (
     ClientErrorInvalidDestinationToken,
     ClientErrorInvalidJobToken,
     ClientErrorInvalidScanIdentifier,
@@ -61,7 +61,7 @@ from wsdscan.runtime.faults import (
     ServerErrorInternalError,
     ServerErrorNotAcceptingJobs,
 )
-from wsdscan.runtime.namespaces import WSCN, canonical_namespace
+from wsdscan.runtime.xmlbind import WSCN, canonical_namespace
 
 from . import capabilities, reports
 from .config import VirtualScannerConfig

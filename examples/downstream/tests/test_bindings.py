@@ -11,9 +11,8 @@ from xml.etree.ElementTree import QName
 
 import pytest
 from PIL import Image
-from wsdscan.runtime.client import HttpTransport
-from wsdscan.runtime.serve import running
-from wsdscan.runtime.server import SoapApp
+from wsdscan.runtime.server import SoapApp, running
+from wsdscan.runtime.transport.client import HttpTransport
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 
 from acme_scan import ACME_NS, SCAN_NS, LampStatus, lamp_status_xml, read_lamp_status

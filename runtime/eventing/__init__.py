@@ -1,0 +1,36 @@
+"""WS-Eventing 2004/08 for WS-Scan: the event source's subscription manager and
+delivery (:class:`SubscriptionManager`), and the subscriber's self-renewing
+subscriptions and event sink (:class:`EventReceiver`, :class:`Subscription`)."""
+
+from __future__ import annotations
+
+from .delivery import DeliveryPolicy
+from .manager import (
+    RegisteredDestination,
+    ServerSubscription,
+    SubscriptionManager,
+)
+from .sink import EventSinkApp
+from .subscriber import (
+    EventReceiver,
+    ScanDestinationRequest,
+    Subscription,
+    SubscriptionChange,
+    local_address_for,
+)
+from .wire import DPWS_ACTION_DIALECT, EventingFault
+
+__all__ = [
+    "DPWS_ACTION_DIALECT",
+    "DeliveryPolicy",
+    "EventReceiver",
+    "EventSinkApp",
+    "EventingFault",
+    "RegisteredDestination",
+    "ScanDestinationRequest",
+    "ServerSubscription",
+    "Subscription",
+    "SubscriptionChange",
+    "SubscriptionManager",
+    "local_address_for",
+]

@@ -1,0 +1,499 @@
+"""The event source's side of WS-Eventing: a subscription manager for one service.
+
+    manager = SubscriptionManager(routes=EVENT_ROUTES)
+    app = SoapApp(service, handlers=manager.handlers())
+    events = ScannerServiceEvents(manager)      # manager is the EventPublisher
+    await events.emit_job_status(...)
+    await manager.aclose()                      # SubscriptionEnd (SourceShuttingDown)
+
+Subscribe, Renew, GetStatus and Unsubscribe arrive at the service endpoint itself (the
+SubscriptionManager address is the service URL, as devices do; device-quirks.md #27:
+Subscribe goes to the scan service, not the device endpoint); the subscription is named
+by the ``wse:Identifier`` reference parameter. WS-Scan's Subscribe extension
+``ScanDestinations`` is answered with ``DestinationResponses`` carrying an unguessable
+DestinationToken per destination.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import hashlib
+import heapq
+import logging
+import secrets
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import httpx
+from lxml import etree
+
+from ..contract import EventRoute, RequestContext
+from ..server.dispatch import RawHandler, SoapReply
+from ..soap.envelope import Envelope, new_message_id
+from ..soap.faults import DestinationUnreachable
+from ..xmlbind.binding import WSE, to_element
+from ..xmlbind.namespaces import WSA, WSCN
+from . import wire
+from .delivery import DeliveryPolicy, Outbox
+from .transport import one_way, post_one_way, unlimited_client
+
+log = logging.getLogger("wsdscan.eventing")
+
+DEFAULT_EXPIRES: Final = 3600.0
+MAX_EXPIRES: Final = 24 * 3600.0
+MAX_SUBSCRIPTIONS: Final = 256
+"""Live subscriptions at once (each may last :data:`MAX_EXPIRES`); Subscribe beyond it
+is answered wse:EventSourceUnableToProcess."""
+MAX_DESTINATIONS: Final = 16
+"""wscn:ScanDestination elements one Subscribe may register."""
+
+
+@dataclass(frozen=True)
+class RegisteredDestination:
+    """One ScanDestination of a live subscription and the token it was given."""
+
+    identifier: str
+    display_name: str
+    client_context: str
+    token: str
+
+
+@dataclass
+class ServerSubscription:
+    """One live subscription as the event source keeps it."""
+
+    identifier: str
+    notify_to: wire.EndpointReference
+    end_to: wire.EndpointReference | None
+    actions: frozenset[str]
+    expires_at: float
+    outbox: Outbox
+    manager_address: str = ""
+    destinations: list[RegisteredDestination] = field(default_factory=list)
+
+
+def _text(element: etree._Element | None) -> str:
+    return (element.text or "").strip() if element is not None else ""
+
+
+def _read_destinations(body: etree._Element, limit: int) -> list[tuple[str, str]]:
+    """(display name, client context) of each wscn:ScanDestination. ClientDisplayString
+    is read as ClientDisplayName: the ScanAvailableEvent page's example spells it so.
+    More than ``limit`` of them: EventSourceUnableToProcess."""
+    found: list[tuple[str, str]] = []
+    holder = body.find(wire.wscn("ScanDestinations"))
+    if holder is None:
+        return found
+    requested = holder.findall(wire.wscn("ScanDestination"))
+    if len(requested) > limit:
+        raise wire.EventSourceUnableToProcess(
+            f"{len(requested)} ScanDestinations; at most {limit} per Subscribe"
+        )
+    for destination in requested:
+        name = destination.find(wire.wscn("ClientDisplayName"))
+        if name is None:
+            name = destination.find(wire.wscn("ClientDisplayString"))
+        context = _text(destination.find(wire.wscn("ClientContext")))
+        if name is None or not _text(name):
+            raise wire.InvalidMessage("ScanDestination without a ClientDisplayName")
+        found.append((_text(name), context))
+    return found
+
+
+def _destination_responses(
+    destinations: Iterable[RegisteredDestination],
+) -> etree._Element:
+    holder = etree.Element(wire.wscn("DestinationResponses"), nsmap={"wscn": WSCN})
+    for destination in destinations:
+        response = etree.SubElement(holder, wire.wscn("DestinationResponse"))
+        context = etree.SubElement(response, wire.wscn("ClientContext"))
+        context.text = destination.client_context
+        token = etree.SubElement(response, wire.wscn("DestinationToken"))
+        token.text = destination.token
+    return holder
+
+
+def _expires_reply(name: str, seconds: float, action: str) -> SoapReply:
+    """A ``wse:<name>`` reply holding just ``wse:Expires`` (Renew, GetStatus)."""
+    response = etree.Element(wire.wse(name), nsmap={"wse": WSE})
+    response.append(wire.expires_element(wire.wse("Expires"), seconds))
+    return SoapReply(response, action)
+
+
+class SubscriptionManager:
+    """Subscriptions to one service's events and the delivery of those events.
+
+    ``routes`` (Action -> EventRoute, e.g. the generated ``EVENT_ROUTES``) are the
+    events a filter may select. At most ``max_subscriptions`` live at once and
+    ``max_destinations`` ScanDestinations per Subscribe (EventSourceUnableToProcess
+    beyond). Implements the runtime's ``EventPublisher``."""
+
+    def __init__(
+        self,
+        *,
+        routes: Mapping[str, EventRoute[Any]],
+        policy: DeliveryPolicy | None = None,
+        default_expires: float = DEFAULT_EXPIRES,
+        max_expires: float = MAX_EXPIRES,
+        address: str | None = None,
+        client: httpx.AsyncClient | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        max_subscriptions: int = MAX_SUBSCRIPTIONS,
+        max_destinations: int = MAX_DESTINATIONS,
+    ) -> None:
+        self.routes: Mapping[str, EventRoute[object]] = routes
+        self.policy = policy or DeliveryPolicy()
+        self.default_expires = default_expires
+        self.max_expires = max_expires
+        self.address = address
+        self.max_subscriptions = max_subscriptions
+        self.max_destinations = max_destinations
+        self._client = client
+        self._owns_client = client is None
+        self._clock = clock
+        self._subscriptions: dict[str, ServerSubscription] = {}
+        self._expiry: list[tuple[float, str]] = []
+        """Heap of (expires_at, identifier), one entry per Subscribe and Renew: an
+        entry whose subscription is gone or was renewed since is skipped."""
+        self._by_token: dict[bytes, RegisteredDestination] = {}
+        """SHA-256 of a live DestinationToken -> its destination."""
+        self._background: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    # --- bookkeeping ------------------------------------------------------------
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = unlimited_client(self.policy.timeout)
+        return self._client
+
+    @property
+    def subscriptions(self) -> list[ServerSubscription]:
+        """The live subscriptions (expired ones are removed first)."""
+        self._prune()
+        return list(self._subscriptions.values())
+
+    def destinations(self) -> list[RegisteredDestination]:
+        """Every registered scan destination of a live subscription, oldest first."""
+        return [d for s in self.subscriptions for d in s.destinations]
+
+    def destination_for_token(self, token: str) -> RegisteredDestination | None:
+        """The live destination a DestinationToken was issued for, or None."""
+        self._prune()
+        given = token.strip().encode()
+        # Keyed by a digest, so the dict's own comparisons leak nothing about the
+        # token; the one candidate is compared in constant time.
+        found = self._by_token.get(hashlib.sha256(given).digest())
+        if found is None or not secrets.compare_digest(given, found.token.encode()):
+            return None
+        return found
+
+    def _spawn(self, coroutine: Any) -> None:
+        task: asyncio.Task[None] = asyncio.create_task(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _add(self, subscription: ServerSubscription) -> None:
+        self._subscriptions[subscription.identifier] = subscription
+        for destination in subscription.destinations:
+            self._by_token[_token_key(destination.token)] = destination
+        self._schedule(subscription)
+
+    def _schedule(self, subscription: ServerSubscription) -> None:
+        heapq.heappush(self._expiry, (subscription.expires_at, subscription.identifier))
+        if len(self._expiry) > 2 * len(self._subscriptions) + 64:
+            # Renewals leave stale entries behind: rebuild, so that the heap stays
+            # proportional to the table however often a subscriber renews.
+            self._expiry = [(s.expires_at, i) for i, s in self._subscriptions.items()]
+            heapq.heapify(self._expiry)
+
+    def _detach(self, identifier: str) -> ServerSubscription | None:
+        subscription = self._subscriptions.pop(identifier, None)
+        if subscription is not None:
+            for destination in subscription.destinations:
+                self._by_token.pop(_token_key(destination.token), None)
+        return subscription
+
+    def _remove(self, identifier: str) -> ServerSubscription | None:
+        subscription = self._detach(identifier)
+        if subscription is not None:
+            self._spawn(subscription.outbox.aclose())
+        return subscription
+
+    def _prune(self) -> None:
+        """Remove expired subscriptions: called by every operation, so it only looks
+        at the heap entries that are due."""
+        now = self._clock()
+        expiry = self._expiry
+        while expiry and expiry[0][0] <= now:
+            _, identifier = heapq.heappop(expiry)
+            subscription = self._subscriptions.get(identifier)
+            if subscription is not None and subscription.expires_at <= now:
+                log.info("subscription %s expired", identifier)
+                self._remove(identifier)
+
+    @staticmethod
+    def _manager_reference(
+        subscription: ServerSubscription,
+    ) -> wire.EndpointReference:
+        return wire.EndpointReference(
+            subscription.manager_address,
+            [wire.identifier_element(subscription.identifier)],
+        )
+
+    def _granted(self, element: etree._Element | None) -> float:
+        if element is None or not _text(element):
+            return self.default_expires
+        try:
+            requested = wire.parse_expires(_text(element))
+        except ValueError as exc:
+            raise wire.InvalidExpirationTime(str(exc)) from exc
+        if requested <= 0:
+            raise wire.InvalidExpirationTime("the expiration must be in the future")
+        return min(requested, self.max_expires)
+
+    def _lookup(self, envelope: Envelope) -> ServerSubscription:
+        self._prune()
+        header = envelope.header(WSE, "Identifier")
+        identifier = _text(header)
+        subscription = self._subscriptions.get(identifier)
+        if subscription is None:
+            raise DestinationUnreachable(
+                f"no subscription {identifier or '(no wse:Identifier header)'}"
+            )
+        return subscription
+
+    def _address_for(self, context: RequestContext) -> str:
+        """The SubscriptionManager address: ``address`` if configured, else the URL
+        the subscriber used (its wsa:To), else one made from the Host header."""
+        if self.address:
+            return self.address
+        if context.to and context.to.startswith(("http://", "https://")):
+            return context.to
+        return f"http://{context.headers.get('host', 'localhost')}/"
+
+    # --- the WS-Eventing operations ---------------------------------------------
+
+    def handlers(self) -> dict[str, RawHandler]:
+        """Raw SoapApp handlers for Subscribe, Renew, GetStatus and Unsubscribe."""
+        return {
+            wire.SUBSCRIBE: self._subscribe,
+            wire.RENEW: self._renew,
+            wire.GET_STATUS: self._get_status,
+            wire.UNSUBSCRIBE: self._unsubscribe,
+        }
+
+    async def _subscribe(
+        self, envelope: Envelope, context: RequestContext
+    ) -> SoapReply:
+        body = envelope.body
+        if body is None or body.tag != wire.wse("Subscribe"):
+            raise wire.InvalidMessage("Subscribe needs <wse:Subscribe> in the Body")
+        if self._closed:
+            raise wire.EventSourceUnableToProcess("the event source is shutting down")
+        self._prune()
+        if len(self._subscriptions) >= self.max_subscriptions:
+            raise wire.EventSourceUnableToProcess(
+                f"{self.max_subscriptions} subscriptions already; try again later"
+            )
+        delivery = body.find(wire.wse("Delivery"))
+        if delivery is None:
+            raise wire.InvalidMessage("Subscribe without wse:Delivery")
+        mode = (delivery.get("Mode") or wire.PUSH_MODE).strip()
+        if mode != wire.PUSH_MODE:
+            detail = etree.Element(wire.wse("SupportedDeliveryMode"))
+            detail.text = wire.PUSH_MODE
+            raise wire.DeliveryModeRequestedUnavailable(detail=detail)
+        notify_element = delivery.find(wire.wse("NotifyTo"))
+        if notify_element is None:
+            raise wire.InvalidMessage("Subscribe without wse:NotifyTo")
+        notify_to = wire.EndpointReference.read(notify_element)
+        end_element = body.find(wire.wse("EndTo"))
+        end_to = (
+            wire.EndpointReference.read(end_element)
+            if end_element is not None
+            else None
+        )
+        granted = self._granted(body.find(wire.wse("Expires")))
+        actions = wire.parse_filter(body.find(wire.wse("Filter")), self.routes)
+        names = _read_destinations(body, self.max_destinations)
+        identifier = new_message_id()
+        destinations = [
+            RegisteredDestination(identifier, name, client_context, _new_token())
+            for name, client_context in names
+        ]
+        outbox = Outbox(
+            notify_to.address,
+            self.policy,
+            lambda why: self._delivery_failed(identifier, why),
+        )
+        subscription = ServerSubscription(
+            identifier,
+            notify_to,
+            end_to,
+            actions,
+            self._clock() + granted,
+            outbox,
+            self._address_for(context),
+            destinations,
+        )
+        self._add(subscription)
+        log.info(
+            "subscription %s for %s (%d events, %d destinations, %.0f s)",
+            identifier,
+            notify_to.address,
+            len(actions),
+            len(destinations),
+            granted,
+        )
+        response = etree.Element(
+            wire.wse("SubscribeResponse"), nsmap={"wse": WSE, "wsa": WSA}
+        )
+        response.append(
+            self._manager_reference(subscription).element(
+                wire.wse("SubscriptionManager")
+            )
+        )
+        response.append(wire.expires_element(wire.wse("Expires"), granted))
+        if destinations:
+            response.append(_destination_responses(destinations))
+        return SoapReply(response, wire.SUBSCRIBE_RESPONSE)
+
+    async def _renew(self, envelope: Envelope, context: RequestContext) -> SoapReply:
+        try:
+            subscription = self._lookup(envelope)
+        except DestinationUnreachable as exc:
+            raise wire.UnableToRenew(exc.reason) from None
+        body = envelope.body
+        granted = self._granted(
+            body.find(wire.wse("Expires")) if body is not None else None
+        )
+        subscription.expires_at = self._clock() + granted
+        self._schedule(subscription)
+        return _expires_reply("RenewResponse", granted, wire.RENEW_RESPONSE)
+
+    async def _get_status(
+        self, envelope: Envelope, context: RequestContext
+    ) -> SoapReply:
+        subscription = self._lookup(envelope)
+        left = max(0.0, subscription.expires_at - self._clock())
+        return _expires_reply("GetStatusResponse", left, wire.GET_STATUS_RESPONSE)
+
+    async def _unsubscribe(
+        self, envelope: Envelope, context: RequestContext
+    ) -> SoapReply:
+        subscription = self._lookup(envelope)
+        self._remove(subscription.identifier)
+        log.info("subscription %s cancelled", subscription.identifier)
+        return SoapReply(None, wire.UNSUBSCRIBE_RESPONSE)
+
+    # --- publishing -------------------------------------------------------------
+
+    def _offer(
+        self, subscription: ServerSubscription, action: str, body: etree._Element
+    ) -> bool:
+        """Queue ``body`` for one subscription; ``body`` is moved into the message,
+        so pass each subscription its own element."""
+        notify = subscription.notify_to
+        data = one_way(notify.address, action, body, headers=notify.headers())
+        return subscription.outbox.offer(data)
+
+    def publish_nowait(self, route: EventRoute[Any], body: Any) -> int:
+        """Queue ``body`` for every subscription whose filter selects the event;
+        returns how many. Never waits for a sink."""
+        self._prune()
+        wanting = [s for s in self._subscriptions.values() if route.action in s.actions]
+        if not wanting:
+            return 0
+        element = to_element(body)
+        last = len(wanting) - 1
+        return sum(
+            self._offer(
+                subscription,
+                route.action,
+                element if index == last else copy.deepcopy(element),
+            )
+            for index, subscription in enumerate(wanting)
+        )
+
+    async def publish(self, route: EventRoute[Any], body: Any) -> None:
+        """``EventPublisher``: queue the event for its subscribers (no waiting)."""
+        self.publish_nowait(route, body)
+
+    def publish_to(self, identifier: str, route: EventRoute[Any], body: Any) -> bool:
+        """Queue an event for one subscription only (ScanAvailableEvent goes to the
+        destination the user picked). False if it is gone or does not select it."""
+        self._prune()
+        subscription = self._subscriptions.get(identifier)
+        if subscription is None or route.action not in subscription.actions:
+            return False
+        return self._offer(subscription, route.action, to_element(body))
+
+    async def drain(self) -> None:
+        """Wait until every queued notification was delivered or given up on."""
+        await asyncio.gather(*(s.outbox.join() for s in self.subscriptions))
+
+    # --- ending subscriptions ---------------------------------------------------
+
+    async def _send_end(
+        self, subscription: ServerSubscription, status: str, reason: str
+    ) -> None:
+        end_to = subscription.end_to
+        if end_to is None:
+            return
+        body = wire.subscription_end(
+            self._manager_reference(subscription), status, reason
+        )
+        data = one_way(
+            end_to.address, wire.SUBSCRIPTION_END, body, headers=end_to.headers()
+        )
+        try:
+            await asyncio.wait_for(
+                post_one_way(self.client, end_to.address, data), self.policy.timeout
+            )
+        except Exception as exc:
+            log.info("SubscriptionEnd to %s failed: %r", end_to.address, exc)
+
+    def _delivery_failed(self, identifier: str, why: str) -> None:
+        subscription = self._detach(identifier)
+        if subscription is not None:
+            self._spawn(self._send_end(subscription, wire.DELIVERY_FAILURE, why[:200]))
+
+    async def end_all(self, status: str = wire.SOURCE_CANCELLING) -> None:
+        """End every subscription, telling each EndTo (concurrently, each bounded by
+        the delivery timeout)."""
+        ended = list(self._subscriptions.values())
+        self._subscriptions.clear()
+        self._expiry.clear()
+        self._by_token.clear()
+        await asyncio.gather(
+            *(self._send_end(s, status, "the event source ended it") for s in ended)
+        )
+        await asyncio.gather(*(s.outbox.aclose() for s in ended))
+
+    async def aclose(self) -> None:
+        """Shut down: queued notifications get one delivery timeout to go out, then
+        every subscriber is sent SubscriptionEnd (SourceShuttingDown)."""
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.drain(), self.policy.timeout)
+        await self.end_all(wire.SOURCE_SHUTTING_DOWN)
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+        if self._owns_client and self._client is not None:
+            await self._client.aclose()
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _token_key(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()

@@ -1,0 +1,515 @@
+"""The subscriber's side of WS-Eventing: subscriptions that keep themselves alive.
+
+    async with EventReceiver(EVENT_ROUTES) as receiver:
+        subscription = await receiver.subscribe(
+            "http://192.0.2.10:5358/WSDScanner", MySink(),   # a ScannerServiceEventSink
+            actions=[SCAN_AVAILABLE_EVENT.action],
+            destinations=[ScanDestinationRequest("My PC", "ctx-1")],
+            on_change=print,
+        )
+        print(subscription.identifier, subscription.destination_tokens)
+
+A subscription renews itself at a random point between 50 % and 70 % of its lifetime
+(jitter, so many PCs do not renew in step). When a renew fails, or the scanner sends
+SubscriptionEnd (it rebooted or shut down: device-quirks.md #28, scanners forget PCs),
+it subscribes again, retrying with backoff until the scanner answers, and tells the
+application through ``on_change``. New subscriptions get new DestinationTokens:
+always read them from :attr:`Subscription.destination_tokens` when an event arrives.
+
+A renew can fail while the subscription lives on at the scanner (a timeout, an HTTP
+500): the replaced subscription is then unsubscribed (best effort), and each Subscribe
+names its own sink path, so whatever the replaced one still sends is dropped rather
+than handled twice (:class:`.sink.Generations`). A SubscriptionEnd that names
+another subscription than the current one is ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import random
+import socket
+import time
+import uuid
+from collections.abc import (
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+from urllib.parse import urlsplit
+
+import httpx
+from lxml import etree
+
+from ..contract import EventRoute
+from ..defaults import SUBSCRIPTION_EXPIRES
+from ..errors import ProtocolError, WsdScanError
+from ..server.serve import RunningServer, running
+from ..soap.faults import SoapFault
+from ..xmlbind.binding import WSE
+from ..xmlbind.namespaces import WSA, WSCN
+from . import wire
+from .delivery import wait_ended
+from .sink import EventSinkApp, Generations
+from .transport import request, unlimited_client
+
+log = logging.getLogger("wsdscan.eventing")
+
+DEFAULT_EXPIRES: Final = SUBSCRIPTION_EXPIRES
+REQUEST_TIMEOUT: Final = 10.0
+STALE_UNSUBSCRIBE_TIMEOUT: Final = 2.0
+"""Seconds the best-effort Unsubscribe of a replaced subscription may take."""
+MAX_BACKOFF: Final = 30.0
+SINK_BACKLOG: Final = 1024
+
+
+@dataclass(frozen=True)
+class ScanDestinationRequest:
+    """A scan destination to register: the name the scanner's panel shows and the
+    client context the scanner echoes in ScanAvailableEvent."""
+
+    display_name: str
+    client_context: str
+
+
+@dataclass(frozen=True)
+class SubscriptionChange:
+    """What ``on_change`` is told: ``lost`` (why in ``reason``), then ``resubscribed``
+    once a new subscription is in place (new identifier and DestinationTokens)."""
+
+    kind: Literal["lost", "resubscribed"]
+    reason: str
+    subscription: Subscription
+
+
+ChangeCallback = Callable[[SubscriptionChange], Awaitable[None] | None]
+
+
+def _text(element: etree._Element | None) -> str:
+    return (element.text or "").strip() if element is not None else ""
+
+
+def _expires_seconds(element: etree._Element | None, fallback: float) -> float:
+    if element is None or not _text(element):
+        return fallback
+    try:
+        return max(0.0, wire.parse_expires(_text(element)))
+    except ValueError as exc:
+        raise ProtocolError(f"unreadable wse:Expires {_text(element)!r}") from exc
+
+
+def local_address_for(url: str) -> str:
+    """The local IP address the system would use to reach ``url``'s host (a UDP
+    connect sends nothing); that is where a scanner can reach our event sink."""
+    host = urlsplit(url).hostname or "127.0.0.1"
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect((host, 9))
+            return str(probe.getsockname()[0])
+        except OSError:
+            return "127.0.0.1" if family == socket.AF_INET else "::1"
+
+
+class Subscription:
+    """One subscription to an event source; keeps itself alive until closed."""
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        sink_url: str,
+        actions: Sequence[str],
+        destinations: Sequence[ScanDestinationRequest],
+        expires: float,
+        client: httpx.AsyncClient,
+        on_change: ChangeCallback | None,
+        generations: Generations | None = None,
+    ) -> None:
+        self.url = url
+        self.sink_base = sink_url
+        self.sink_url = sink_url
+        """NotifyTo/EndTo of the current subscription: ``sink_base``, plus a path tag
+        per Subscribe when ``generations`` is given."""
+        self.actions = list(actions)
+        self.requested_destinations = list(destinations)
+        self.requested_expires = expires
+        self.identifier = ""
+        self.manager = wire.EndpointReference(url)
+        self.expires = 0.0
+        """Seconds the event source granted at the last Subscribe or Renew."""
+        self.expires_at = 0.0
+        """time.monotonic() when the subscription runs out unless renewed."""
+        self.destination_tokens: dict[str, str] = {}
+        """ClientContext -> DestinationToken."""
+        self.renewals = 0
+        self.resubscriptions = 0
+        self.active = False
+        self._client = client
+        self._on_change = on_change
+        self._wake = asyncio.Event()
+        self._lost_reason: str | None = None
+        self._closed = False
+        self._task: asyncio.Task[None] | None = None
+        self._generations = generations
+        self._tag: str | None = None
+
+    # --- the four operations ----------------------------------------------------
+
+    def _subscribe_body(self, sink_url: str) -> etree._Element:
+        body = etree.Element(wire.wse("Subscribe"), nsmap={"wse": WSE, "wsa": WSA})
+        body.append(wire.EndpointReference(sink_url).element(wire.wse("EndTo")))
+        delivery = etree.SubElement(body, wire.wse("Delivery"), Mode=wire.PUSH_MODE)
+        delivery.append(wire.EndpointReference(sink_url).element(wire.wse("NotifyTo")))
+        body.append(wire.expires_element(wire.wse("Expires"), self.requested_expires))
+        body.append(wire.filter_element(self.actions))
+        if self.requested_destinations:
+            holder = etree.SubElement(
+                body, wire.wscn("ScanDestinations"), nsmap={"wscn": WSCN}
+            )
+            for destination in self.requested_destinations:
+                item = etree.SubElement(holder, wire.wscn("ScanDestination"))
+                name = etree.SubElement(item, wire.wscn("ClientDisplayName"))
+                name.text = destination.display_name
+                context = etree.SubElement(item, wire.wscn("ClientContext"))
+                context.text = destination.client_context
+        return body
+
+    async def subscribe(self) -> None:
+        """Send Subscribe (a new identifier, expiry and DestinationTokens); the
+        subscription it replaces, if any, is no longer listened to."""
+        tag = self._generations.issue() if self._generations is not None else None
+        sink_url = f"{self.sink_base}/{tag}" if tag is not None else self.sink_base
+        try:
+            envelope = await request(
+                self._client, self.url, wire.SUBSCRIBE, self._subscribe_body(sink_url)
+            )
+            body = envelope.body
+            if body is None or body.tag != wire.wse("SubscribeResponse"):
+                raise ProtocolError("Subscribe: expected <wse:SubscribeResponse>")
+            manager = body.find(wire.wse("SubscriptionManager"))
+            if manager is None:
+                raise ProtocolError("SubscribeResponse without wse:SubscriptionManager")
+            reference = wire.EndpointReference.read(manager)
+            expires = _expires_seconds(body.find(wire.wse("Expires")), 0.0)
+        except BaseException:
+            # The event source may still have made it (the reply got lost): ignore it.
+            if tag is not None and self._generations is not None:
+                self._generations.retire(tag)
+            raise
+        if self._tag is not None and self._generations is not None:
+            self._generations.retire(self._tag)
+        self._tag = tag
+        self.sink_url = sink_url
+        self.manager = reference
+        self.identifier = wire.find_identifier(reference.parameters) or ""
+        self._granted(expires)
+        tokens: dict[str, str] = {}
+        responses = body.find(wire.wscn("DestinationResponses"))
+        items = (
+            responses.findall(wire.wscn("DestinationResponse"))
+            if responses is not None
+            else []
+        )
+        for index, item in enumerate(items):
+            context = _text(item.find(wire.wscn("ClientContext")))
+            if not context and index < len(self.requested_destinations):
+                # Epson ET-2750: DestinationResponse without ClientContext, so match
+                # by position (occino/wsd-scan-receiver's hand-made test literal,
+                # shared/corpus/occino-wsd-scan-receiver-epson-et2750; unverified).
+                context = self.requested_destinations[index].client_context
+            tokens[context] = _text(item.find(wire.wscn("DestinationToken")))
+        self.destination_tokens = tokens
+        self.active = True
+
+    def _granted(self, seconds: float) -> None:
+        if seconds <= 0:
+            # No (or a zero) expiry: treat as the requested one.
+            seconds = self.requested_expires
+        self.expires = seconds
+        self.expires_at = time.monotonic() + seconds
+
+    async def renew(self) -> float:
+        """Send Renew; returns the granted seconds."""
+        body = etree.Element(wire.wse("Renew"), nsmap={"wse": WSE})
+        body.append(wire.expires_element(wire.wse("Expires"), self.requested_expires))
+        envelope = await request(
+            self._client,
+            self.manager.address,
+            wire.RENEW,
+            body,
+            headers=self.manager.headers(),
+        )
+        reply = envelope.body
+        self._granted(
+            _expires_seconds(
+                reply.find(wire.wse("Expires")) if reply is not None else None,
+                self.requested_expires,
+            )
+        )
+        self.renewals += 1
+        return self.expires
+
+    async def get_status(self) -> float:
+        """Send GetStatus; returns the seconds the event source says are left."""
+        envelope = await request(
+            self._client,
+            self.manager.address,
+            wire.GET_STATUS,
+            etree.Element(wire.wse("GetStatus"), nsmap={"wse": WSE}),
+            headers=self.manager.headers(),
+        )
+        reply = envelope.body
+        if reply is None or reply.tag != wire.wse("GetStatusResponse"):
+            raise ProtocolError("GetStatus: expected <wse:GetStatusResponse>")
+        return _expires_seconds(reply.find(wire.wse("Expires")), 0.0)
+
+    async def unsubscribe(self) -> None:
+        """Send Unsubscribe and stop renewing."""
+        self._closed = True
+        self._wake.set()
+        self.active = False
+        await self._send_unsubscribe(self.manager)
+
+    async def _send_unsubscribe(self, manager: wire.EndpointReference) -> None:
+        """Send Unsubscribe for the subscription ``manager`` refers to."""
+        await request(
+            self._client,
+            manager.address,
+            wire.UNSUBSCRIBE,
+            etree.Element(wire.wse("Unsubscribe"), nsmap={"wse": WSE}),
+            headers=manager.headers(),
+        )
+
+    # --- keeping it alive -------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._keep_alive(), name="wse renew")
+
+    def _renew_delay(self) -> float:
+        left = self.expires_at - time.monotonic()
+        return max(0.05, left * random.uniform(0.5, 0.7))
+
+    def end_received(
+        self, status: str, reason: str, identifier: str | None = None
+    ) -> None:
+        """The event source sent SubscriptionEnd: subscribe again, unless it names
+        (by ``identifier``) another subscription than the current one."""
+        if identifier and self.identifier and identifier != self.identifier:
+            log.info(
+                "SubscriptionEnd for %s ignored: the current subscription is %s",
+                identifier,
+                self.identifier,
+            )
+            return
+        self.active = False
+        self._lost_reason = (
+            f"SubscriptionEnd ({status}{': ' + reason if reason else ''})"
+        )
+        self._wake.set()
+
+    async def _keep_alive(self) -> None:
+        while not self._closed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._renew_delay())
+            self._wake.clear()
+            if self._closed:
+                return
+            reason, self._lost_reason = self._lost_reason, None
+            replaced: tuple[wire.EndpointReference, str] | None = None
+            if reason is None:
+                try:
+                    await self.renew()
+                    continue
+                except Exception as exc:
+                    if not isinstance(exc, (SoapFault, WsdScanError)):
+                        # Unforeseen: log it, but let the task live on, or the
+                        # subscription would silently run out.
+                        log.exception("renew of %s failed", self.identifier)
+                    reason = f"renew failed: {exc}"
+                    # It may live on at the event source (timeout, HTTP 500): end it
+                    # once the new one is in place, or events would come twice.
+                    replaced = (self.manager, self.identifier)
+            self.active = False
+            log.info("subscription %s lost: %s", self.identifier, reason)
+            await self._notify(SubscriptionChange("lost", reason, self))
+            if await self._resubscribe():
+                # (Not when the source reused the identifier: that ends the new one.)
+                if replaced is not None and replaced[1] != self.identifier:
+                    await self._unsubscribe_replaced(replaced[0])
+                await self._notify(SubscriptionChange("resubscribed", reason, self))
+
+    async def _unsubscribe_replaced(self, manager: wire.EndpointReference) -> None:
+        """Best-effort Unsubscribe of a replaced subscription: short, errors ignored
+        (its messages are dropped by the sink anyway)."""
+        try:
+            await asyncio.wait_for(
+                self._send_unsubscribe(manager), STALE_UNSUBSCRIBE_TIMEOUT
+            )
+        except Exception as exc:  # best effort, whatever went wrong
+            log.info("Unsubscribe of the replaced subscription failed: %r", exc)
+
+    async def _resubscribe(self) -> bool:
+        delay = 0.25
+        while not self._closed:
+            try:
+                await self.subscribe()
+            except Exception as exc:
+                if isinstance(exc, (SoapFault, WsdScanError)):
+                    log.info("subscribe to %s failed (%s); retrying", self.url, exc)
+                else:  # unforeseen: keep retrying all the same (see _keep_alive)
+                    log.exception("subscribe to %s failed; retrying", self.url)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._wake.wait(), delay * random.uniform(0.8, 1.2)
+                    )
+                self._wake.clear()
+                delay = min(delay * 2, MAX_BACKOFF)
+                continue
+            self.resubscriptions += 1
+            log.info("subscribed again to %s as %s", self.url, self.identifier)
+            return True
+        return False
+
+    async def _notify(self, change: SubscriptionChange) -> None:
+        if self._on_change is None:
+            return
+        try:
+            result = self._on_change(change)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            log.exception("on_change callback failed")
+
+    async def aclose(self, *, unsubscribe: bool = True) -> None:
+        """Stop renewing; send Unsubscribe first (best effort) if still subscribed."""
+        was_active = self.active and not self._closed
+        self._closed = True
+        self._wake.set()
+        if self._task is not None:
+            await wait_ended(self._task)
+        if unsubscribe and was_active:
+            with contextlib.suppress(SoapFault, WsdScanError, TimeoutError):
+                await asyncio.wait_for(self.unsubscribe(), REQUEST_TIMEOUT)
+
+
+class EventReceiver:
+    """Hosts an event sink on ``host:port`` (uvicorn in this event loop) and makes
+    subscriptions whose notifications it receives.
+
+    ``advertise`` is the host name or address put in NotifyTo (default: ``host``, or
+    when that is a wildcard, the local address that routes to each scanner)."""
+
+    def __init__(
+        self,
+        routes: Mapping[str, EventRoute[Any]],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        advertise: str | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.app = EventSinkApp(routes)
+        self.routes = routes
+        self.host = host
+        self.port = port
+        self.advertise = advertise
+        self._client = client or unlimited_client(REQUEST_TIMEOUT)
+        self._owns_client = client is None
+        self._server: contextlib.AbstractAsyncContextManager[RunningServer] | None = (
+            None
+        )
+        self.server: RunningServer | None = None
+        self._subscriptions: dict[str, Subscription] = {}
+
+    async def __aenter__(self) -> EventReceiver:
+        self._server = running_sink(self.app, self.host, self.port)
+        self.server = await self._server.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def _sink_base(self, url: str) -> str:
+        if self.server is None:
+            raise RuntimeError("use the EventReceiver in `async with` first")
+        host = self.advertise or self.host
+        if host in ("0.0.0.0", "::", ""):
+            host = local_address_for(url)
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.server.port}"
+
+    async def subscribe(
+        self,
+        url: str,
+        sink: object,
+        *,
+        actions: Iterable[str] | None = None,
+        destinations: Sequence[ScanDestinationRequest] = (),
+        expires: float = DEFAULT_EXPIRES,
+        on_change: ChangeCallback | None = None,
+    ) -> Subscription:
+        """Subscribe ``sink`` (an object with ``on_<event>`` methods, e.g. a
+        ``ScannerServiceEventSink``) to ``actions`` (default: every event in the
+        routes) of the event source at ``url``; renewed until closed."""
+        key = uuid.uuid4().hex
+        base = self._sink_base(url)
+
+        async def ended(status: str, reason: str, identifier: str | None) -> None:
+            subscription.end_received(status, reason, identifier)
+
+        path = self.app.register(key, sink, ended)
+        subscription = Subscription(
+            url=url,
+            sink_url=base + path,
+            actions=list(actions) if actions is not None else list(self.routes),
+            destinations=destinations,
+            expires=expires,
+            client=self._client,
+            on_change=on_change,
+            generations=self.app.generations(key),
+        )
+        try:
+            await subscription.subscribe()
+        except BaseException:
+            await self.app.unregister(key)
+            raise
+        subscription.start()
+        self._subscriptions[key] = subscription
+        return subscription
+
+    async def close_subscription(
+        self, subscription: Subscription, *, unsubscribe: bool = True
+    ) -> None:
+        for key, known in list(self._subscriptions.items()):
+            if known is subscription:
+                del self._subscriptions[key]
+                await subscription.aclose(unsubscribe=unsubscribe)
+                await self.app.unregister(key)
+
+    async def aclose(self) -> None:
+        """Unsubscribe everything (best effort), stop the sink server."""
+        await asyncio.gather(
+            *(self.close_subscription(s) for s in list(self._subscriptions.values()))
+        )
+        if self._server is not None:
+            await self._server.__aexit__(None, None, None)
+            self._server = None
+        if self._owns_client:
+            await self._client.aclose()
+
+
+def running_sink(
+    app: EventSinkApp, host: str, port: int
+) -> contextlib.AbstractAsyncContextManager[RunningServer]:
+    """``serve.running`` with a long accept backlog: a scanner with many subscribers
+    connects to all of them at once, and with many sinks here a short backlog drops
+    SYNs (1 s, 3 s, ... retransmits)."""
+    return running(app, host, port, backlog=SINK_BACKLOG)
