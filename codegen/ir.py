@@ -23,7 +23,8 @@ def constant_case(name: str) -> str:
 
 @dataclass(frozen=True)
 class ImportRef:
-    """``from <module> import <name>``; module is absolute or relative to generated/."""
+    """``from <module> import <name>``; module is absolute or relative to the stubs
+    package (``generated/stubs/``)."""
 
     module: str
     name: str
@@ -61,7 +62,8 @@ class ClassInfo:
 
     @property
     def import_module(self) -> str:
-        return f".models.{self.module}"
+        """Where the stubs (one package below the output's root) import it from."""
+        return f"..models.{self.module}"
 
 
 @dataclass(frozen=True)

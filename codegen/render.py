@@ -29,6 +29,9 @@ HEADER = (
     "# To change it, change the schema and regenerate (wsdscan-codegen generate).\n"
 )
 _ROUTES_MODULE = ImportRef(".", "routes")
+# The two layers of the output: models below the runtime, stubs above it.
+MODELS = "models"
+STUBS = "stubs"
 BLACK_MODE = black.Mode(target_versions={TargetVersion.PY311}, line_length=88)
 
 
@@ -73,7 +76,8 @@ class Names:
         return f"{self.stem}Event"
 
     @property
-    def exports(self) -> tuple[str, ...]:
+    def stub_exports(self) -> tuple[str, ...]:
+        """What the stubs package hands on (and the package face, lazily)."""
         return tuple(
             sorted(
                 [
@@ -85,11 +89,15 @@ class Names:
                     self.event_union,
                     "EVENT_ROUTES",
                     "ROUTES",
-                    "models",
                     "routes",
                 ]
             )
         )
+
+    @property
+    def exports(self) -> tuple[str, ...]:
+        """The package face: the two layers and the stub names."""
+        return tuple(sorted([*self.stub_exports, "models", "stubs"]))
 
 
 def _group(refs: Iterable[ImportRef]) -> tuple[ImportGroup, ...]:
@@ -148,12 +156,15 @@ def render(service: ServiceModel, dataclass_modules: dict[str, str]) -> dict[str
     }
     files: dict[str, str] = {}
     for path, source in dataclass_modules.items():
-        files[f"models/{path}"] = HEADER + source
+        files[f"{MODELS}/{path}"] = HEADER + source
     for path, imports in stub_imports.items():
         template = env.get_template(f"{path}.jinja")
-        files[path] = template.render(
+        files[f"{STUBS}/{path}"] = template.render(
             header=HEADER, service=service, names=names, imports=imports
         )
+    files[f"{STUBS}/__init__.py"] = env.get_template("stubs_init.py.jinja").render(
+        header=HEADER, names=names
+    )
     files["__init__.py"] = env.get_template("package_init.py.jinja").render(
         header=HEADER, names=names
     )
@@ -163,5 +174,6 @@ def render(service: ServiceModel, dataclass_modules: dict[str, str]) -> dict[str
         for path, text in files.items()
     }
     # PEP 561 marker in every package, so a type checker reads each one as typed.
-    formatted["py.typed"] = formatted["models/py.typed"] = ""
+    for package in ("", f"{MODELS}/", f"{STUBS}/"):
+        formatted[f"{package}py.typed"] = ""
     return dict(sorted(formatted.items()))

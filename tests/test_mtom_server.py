@@ -20,7 +20,7 @@ from lxml import etree
 from test_mtom import DOC, _job_status, _payload
 from wsdscan.generated import ScannerServiceBase, ScannerServiceClient
 from wsdscan.generated.models import scan
-from wsdscan.generated.routes import RETRIEVE_IMAGE
+from wsdscan.generated.stubs.routes import RETRIEVE_IMAGE
 from wsdscan.runtime.contract import AttachmentReply, RequestContext
 from wsdscan.runtime.mtom import multipart as mtom
 from wsdscan.runtime.server.dispatch import SoapApp

@@ -22,7 +22,7 @@ from typing import Final
 
 from wsdscan.generated import EVENT_ROUTES, ScannerServiceEventSink
 from wsdscan.generated.models.scan import ScanAvailableEvent
-from wsdscan.generated.routes import SCAN_AVAILABLE_EVENT
+from wsdscan.generated.stubs.routes import SCAN_AVAILABLE_EVENT
 from wsdscan.runtime.defaults import SUBSCRIPTION_EXPIRES
 from wsdscan.runtime.errors import WsdScanError
 from wsdscan.runtime.eventing import (

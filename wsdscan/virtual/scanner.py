@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 from xml.etree.ElementTree import QName
 
+from wsdscan.generated import ScannerServiceBase
 from wsdscan.generated.models.scan import (
     ActiveJobs,
     CancelJobRequest,
@@ -48,7 +49,6 @@ from wsdscan.generated.models.scan import (
     ValidationInfo,
     ValidScanTicket,
 )
-from wsdscan.generated.server import ScannerServiceBase
 from wsdscan.runtime.contract import AttachmentReply, RequestContext
 from wsdscan.runtime.eventing import SubscriptionManager
 from wsdscan.runtime.soap import (

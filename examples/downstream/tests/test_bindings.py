@@ -107,9 +107,9 @@ def test_vendor_element_round_trip(state: scan.ScannerStateKnownValue | str) -> 
 def test_bindings_are_acmes_own() -> None:
     """The stubs are ACME's package, and importing them loads none of wsdscan's own
     generated bindings: they stand on wsdscan.runtime alone."""
-    assert ScannerServiceClient.__module__ == "acme_scan.bindings.client"
+    assert ScannerServiceClient.__module__ == "acme_scan.bindings.stubs.client"
     probe = (
-        "import sys, acme_scan.bindings; "
+        "import sys, acme_scan.bindings.stubs; "
         "sys.exit(any(m.startswith('wsdscan.generated') for m in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", probe]).returncode == 0

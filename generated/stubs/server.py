@@ -11,7 +11,7 @@ from wsdscan.runtime.contract import AttachmentReply, RequestContext, Route
 from wsdscan.runtime.soap.faults import ActionNotSupported
 
 from .routes import ROUTES
-from .models.scan import (
+from ..models.scan import (
     CancelJobRequest,
     CancelJobResponse,
     CreateScanJobRequest,

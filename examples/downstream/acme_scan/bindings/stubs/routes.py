@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from wsdscan.runtime.contract import EventRoute, Route
-from .models.scan import (
+from ..models.scan import (
     CancelJobRequest,
     CancelJobResponse,
     CreateScanJobRequest,

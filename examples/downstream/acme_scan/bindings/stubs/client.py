@@ -10,7 +10,7 @@ from wsdscan.runtime.contract import AttachmentResponse, ClientTransport, build_
 from wsdscan.runtime.transport.sync import SyncAttachmentResponse, SyncRunner
 
 from . import routes
-from .models.scan import (
+from ..models.scan import (
     CancelJobRequest,
     CancelJobResponse,
     CreateScanJobRequest,

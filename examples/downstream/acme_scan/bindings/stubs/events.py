@@ -10,7 +10,7 @@ from typing import TypeAlias
 from wsdscan.runtime.contract import EventPublisher
 
 from . import routes
-from .models.scan import (
+from ..models.scan import (
     JobEndStateEvent,
     JobStatusEvent,
     ScanAvailableEvent,
