@@ -26,8 +26,7 @@ from wsdscan.runtime.eventing.subscriber import running_sink
 from wsdscan.runtime.eventing.transport import request, unlimited_client
 from wsdscan.runtime.server.dispatch import SoapApp
 from wsdscan.runtime.server.serve import running
-from wsdscan.runtime.xmlbind.binding import WSE
-from wsdscan.runtime.xmlbind.namespaces import WSA
+from wsdscan.runtime.xmlbind import WSA, WSE
 
 from wsdscan.virtual import VirtualScanner
 

@@ -72,7 +72,7 @@ def request_xml(url: str) -> bytes:
     from wsdscan.generated import routes
     from wsdscan.generated.models.scan import DocumentDescription, RetrieveImageRequest
     from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope
-    from wsdscan.runtime.xmlbind.binding import to_element
+    from wsdscan.runtime.xmlbind import to_element
 
     request = RetrieveImageRequest(
         job_id=1,
@@ -118,7 +118,7 @@ def _raw_response(payload: Path) -> tuple[bytes, bytes, int]:
     from wsdscan.generated.models.scan import RetrieveImageResponse
     from wsdscan.runtime.mtom import multipart as mtom
     from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope
-    from wsdscan.runtime.xmlbind.binding import XOP, to_element
+    from wsdscan.runtime.xmlbind import XOP, to_element
 
     frame = mtom.MtomEnvelope.new()
     body = to_element(RetrieveImageResponse(scan_data=b""))

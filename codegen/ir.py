@@ -152,3 +152,24 @@ class ServiceModel:
     events: tuple[Event, ...]
     # Extra imports the client's keyword arguments need, sorted and de-duplicated.
     keyword_imports: tuple[ImportRef, ...]
+
+
+@dataclass(frozen=True)
+class FaultInfo:
+    """A row of the fault table: a fault of the service, with QNames in Clark
+    notation."""
+
+    code: str
+    subcode: str
+    reason: str
+    detail: str
+    operations: tuple[str, ...]
+    pages: tuple[str, ...]
+    source: str  # "pages" (documented) or "wsdscan" (added by the project)
+    note: str  # why the project added or changed it ("" for a documented row)
+    aliases: tuple[str, ...]  # subcodes also read as this fault
+
+    @property
+    def name(self) -> str:
+        """The class name: the subcode's local name."""
+        return self.subcode.rpartition("}")[2]

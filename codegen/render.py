@@ -18,7 +18,8 @@ from black.mode import TargetVersion
 from black.parsing import InvalidInput
 
 from .errors import CodegenError
-from .ir import ClassInfo, ImportRef, ServiceModel
+from .filters import filters
+from .ir import ClassInfo, FaultInfo, ImportRef, ServiceModel
 
 TEMPLATES = Path(__file__).parent / "templates"
 # True wherever the bindings land: wsdscan's own generated/ or a project's package made
@@ -29,6 +30,7 @@ HEADER = (
     "# To change it, change the schema and regenerate (wsdscan-codegen generate).\n"
 )
 _ROUTES_MODULE = ImportRef(".", "routes")
+_FAULTS = ImportRef(".faults", "FAULTS")
 # The two layers of the output: models below the runtime, stubs above it.
 MODELS = "models"
 STUBS = "stubs"
@@ -88,7 +90,9 @@ class Names:
                     self.event_emitter,
                     self.event_union,
                     "EVENT_ROUTES",
+                    "FAULTS",
                     "ROUTES",
+                    "faults",
                     "routes",
                 ]
             )
@@ -114,7 +118,7 @@ def _class_refs(classes: Iterable[ClassInfo]) -> set[ImportRef]:
 
 
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -122,6 +126,8 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,
     )
+    env.filters.update(filters())
+    return env
 
 
 def format_python(source: str, path: str) -> str:
@@ -132,7 +138,11 @@ def format_python(source: str, path: str) -> str:
         raise CodegenError(f"rendered {path} is not valid Python: {exc}") from exc
 
 
-def render(service: ServiceModel, dataclass_modules: dict[str, str]) -> dict[str, str]:
+def render(
+    service: ServiceModel,
+    dataclass_modules: dict[str, str],
+    faults: tuple[FaultInfo, ...] = (),
+) -> dict[str, str]:
     """Return the whole ``generated/`` tree as ``{relative path: text}``."""
     env = _environment()
     names = Names(service.port_type)
@@ -145,6 +155,7 @@ def render(service: ServiceModel, dataclass_modules: dict[str, str]) -> dict[str
             _class_refs(requests + responses + bodies)
             | {ImportRef("wsdscan.runtime.contract", "EventRoute")}
             | {ImportRef("wsdscan.runtime.contract", "Route")}
+            | {_FAULTS}
         ),
         "client.py": _group(
             _class_refs(requests + responses)
@@ -162,6 +173,9 @@ def render(service: ServiceModel, dataclass_modules: dict[str, str]) -> dict[str
         files[f"{STUBS}/{path}"] = template.render(
             header=HEADER, service=service, names=names, imports=imports
         )
+    files[f"{STUBS}/faults.py"] = env.get_template("faults.py.jinja").render(
+        header=HEADER, names=names, faults=faults
+    )
     files[f"{STUBS}/__init__.py"] = env.get_template("stubs_init.py.jinja").render(
         header=HEADER, names=names
     )

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from . import models, stubs
     from .stubs import (
         EVENT_ROUTES,
+        FAULTS,
         ROUTES,
         ScannerServiceBase,
         ScannerServiceClient,
@@ -29,11 +30,13 @@ if TYPE_CHECKING:
         ScannerServiceEventSink,
         ScannerServiceEvents,
         ScannerServiceSyncClient,
+        faults,
         routes,
     )
 
 __all__ = [
     "EVENT_ROUTES",
+    "FAULTS",
     "ROUTES",
     "ScannerServiceBase",
     "ScannerServiceClient",
@@ -41,6 +44,7 @@ __all__ = [
     "ScannerServiceEventSink",
     "ScannerServiceEvents",
     "ScannerServiceSyncClient",
+    "faults",
     "models",
     "routes",
     "stubs",

@@ -1,8 +1,9 @@
 """The contract between generated stubs and the runtime.
 
-Generated code imports only this module (and ``faults``): routes as data, the transport a
-client stub is given, the context a server method receives, attachment types for MTOM
-operations and the publisher that event emit helpers call. Keeping it small lets the
+Generated code imports this module (besides the fault bases of ``soap`` and the
+default transport): routes as data, the transport a client stub is given, the context a
+server method receives, attachment types for MTOM operations and the publisher that
+event emit helpers call. Keeping it small lets the
 transport, the HTTP server and the eventing code change without regenerating.
 """
 
@@ -20,6 +21,8 @@ from collections.abc import (
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
+
+from .soap.faults import PROTOCOL_FAULTS, FaultRegistry
 
 RequestT = TypeVar("RequestT")
 ResponseT = TypeVar("ResponseT")
@@ -40,6 +43,9 @@ class Route(Generic[RequestT, ResponseT]):
     # Clark name of the base64Binary element of the response whose content travels as an
     # MTOM (XOP) attachment; None for a plain response.
     attachment_element: str | None = None
+    # Which class a fault answered to this operation becomes: the stubs' registry,
+    # which adds the service's faults (generated from the fault table) to the runtime's.
+    faults: FaultRegistry = PROTOCOL_FAULTS
 
     @property
     def attachment(self) -> bool:

@@ -28,7 +28,7 @@ from wsdscan.runtime.discovery.names import (
 )
 from wsdscan.runtime.discovery.target import DiscoveryTarget
 from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope
-from wsdscan.runtime.xmlbind.namespaces import SOAP_ENV
+from wsdscan.runtime.xmlbind import SOAP_ENV
 
 ENDPOINT = "urn:uuid:0b5a51ad-0000-4000-8000-0000000000fa"
 MATCH = Announcement(ENDPOINT, (SCAN_DEVICE_TYPE,), ("http://127.0.0.1:1/d",), 1)

@@ -41,7 +41,7 @@ from wsdscan.runtime.discovery.target import DiscoveryTarget
 from wsdscan.runtime.server.dispatch import ASGIApp, SoapApp
 from wsdscan.runtime.server.serve import RunningServer, running
 from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope, parse_envelope
-from wsdscan.runtime.xmlbind.namespaces import WSCN_2006_01
+from wsdscan.runtime.xmlbind import WSCN_2006_01
 
 from wsdscan.discover import (
     DiscoveredScanner,

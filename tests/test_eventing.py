@@ -19,6 +19,8 @@ from wsdscan.generated import EVENT_ROUTES, ScannerServiceClient, ScannerService
 from wsdscan.generated import ScannerServiceEventSink as Sink
 from wsdscan.generated import routes as gen_routes
 from wsdscan.generated.models import scan
+from wsdscan.generated.stubs import faults as scan_faults
+from wsdscan.runtime import soap
 from wsdscan.runtime.eventing import (
     DeliveryPolicy,
     EventReceiver,
@@ -32,11 +34,9 @@ from wsdscan.runtime.eventing.subscriber import running_sink
 from wsdscan.runtime.eventing.transport import request, unlimited_client
 from wsdscan.runtime.server.dispatch import SoapApp
 from wsdscan.runtime.server.serve import running
-from wsdscan.runtime.soap import faults
 from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope
 from wsdscan.runtime.transport.client import HttpTransport
-from wsdscan.runtime.xmlbind.binding import WSE
-from wsdscan.runtime.xmlbind.namespaces import WSA, WSCN
+from wsdscan.runtime.xmlbind import WSA, WSCN, WSE
 
 from wsdscan.cli import press as press_cli
 from wsdscan.press import press, serve_eventing
@@ -320,7 +320,7 @@ async def test_unsubscribe_stops_events(
     await source.manager.drain()
     await asyncio.sleep(0.2)
     assert sink.of("scanner_status_condition_cleared") == []
-    with pytest.raises(faults.DestinationUnreachable):
+    with pytest.raises(soap.DestinationUnreachable):
         await sub.get_status()
 
 
@@ -346,7 +346,7 @@ async def test_virtual_scanner_emits_all_seven_events(
                 document_description=scan.DocumentDescription(document_name="x"),
             )
             await result.read()
-        with pytest.raises(faults.ClientErrorNoImagesAvailable):
+        with pytest.raises(scan_faults.ClientErrorNoImagesAvailable):
             await client.retrieve_image(
                 job_id=job.job_id,
                 job_token=job.job_token,
@@ -413,7 +413,7 @@ async def test_jam_is_reported_and_refuses_jobs(
     assert summary.scanner_state == scan.ScannerStateKnownValue.STOPPED
     async with HttpTransport(source.url) as transport:
         client = ScannerServiceClient(transport)
-        with pytest.raises(faults.ServerErrorNotAcceptingJobs):
+        with pytest.raises(scan_faults.ServerErrorNotAcceptingJobs):
             await client.create_scan_job(scan_ticket=await _ticket(source.url))
     assert sink.of("scanner_status_condition_cleared") == []
     # What `wsdscan press URL --clear-jam` runs.
@@ -467,7 +467,7 @@ async def test_destination_token_is_checked(
         actions=[gen_routes.SCAN_AVAILABLE_EVENT.action],
         destinations=[ScanDestinationRequest("Desk", "ctx")],
     )
-    with pytest.raises(faults.InvalidArgs):
+    with pytest.raises(scan_faults.InvalidArgs):
         await press(source.url, "Nobody")
     await press(source.url, "Desk")
     await sink.wait("scan_available")
@@ -476,13 +476,13 @@ async def test_destination_token_is_checked(
     ticket = await _ticket(source.url, "Platen")
     async with HttpTransport(source.url) as transport:
         client = ScannerServiceClient(transport)
-        with pytest.raises(faults.ClientErrorInvalidDestinationToken):
+        with pytest.raises(scan_faults.ClientErrorInvalidDestinationToken):
             await client.create_scan_job(
                 scan_identifier=identifier,
                 destination_token="not-the-token",
                 scan_ticket=ticket,
             )
-        with pytest.raises(faults.ClientErrorInvalidScanIdentifier):
+        with pytest.raises(scan_faults.ClientErrorInvalidScanIdentifier):
             await client.create_scan_job(
                 scan_identifier="made-up",
                 destination_token=sub.destination_tokens["ctx"],
@@ -496,7 +496,7 @@ async def test_destination_token_is_checked(
         assert job.job_id > 0
         await client.cancel_job(job_id=job.job_id)
         # One press, one job: the identifier is used up.
-        with pytest.raises(faults.ClientErrorInvalidScanIdentifier):
+        with pytest.raises(scan_faults.ClientErrorInvalidScanIdentifier):
             await client.create_scan_job(
                 scan_identifier=identifier,
                 destination_token=sub.destination_tokens["ctx"],

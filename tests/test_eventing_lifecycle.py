@@ -40,8 +40,8 @@ from wsdscan.runtime.server.dispatch import (
     SoapReply,
 )
 from wsdscan.runtime.server.serve import running
+from wsdscan.runtime.soap import ServerFault
 from wsdscan.runtime.soap.envelope import Envelope
-from wsdscan.runtime.soap.faults import ServerFault
 
 from wsdscan.press import serve_eventing
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig

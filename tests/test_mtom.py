@@ -31,7 +31,7 @@ from wsdscan.runtime.server.dispatch import SoapApp
 from wsdscan.runtime.server.serve import running
 from wsdscan.runtime.soap.envelope import build_envelope
 from wsdscan.runtime.transport.client import HttpTransport
-from wsdscan.runtime.xmlbind.binding import to_element
+from wsdscan.runtime.xmlbind import to_element
 
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 

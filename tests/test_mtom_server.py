@@ -25,10 +25,10 @@ from wsdscan.runtime.contract import AttachmentReply, RequestContext
 from wsdscan.runtime.mtom import multipart as mtom
 from wsdscan.runtime.server.dispatch import SoapApp
 from wsdscan.runtime.server.serve import running
+from wsdscan.runtime.soap import ServerFault
 from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope
-from wsdscan.runtime.soap.faults import ServerFault
 from wsdscan.runtime.transport.client import HttpTransport
-from wsdscan.runtime.xmlbind.binding import to_element
+from wsdscan.runtime.xmlbind import to_element
 
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 

@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from wsdscan.generated import models
 from wsdscan.generated.models import scan
-from wsdscan.runtime.xmlbind.binding import parse, to_string
+from wsdscan.runtime.xmlbind import parse, to_string
 from xsdata.models.datatype import XmlDateTime, XmlDuration
 
 # Every module of the generated models package, found by walking it: a module added by

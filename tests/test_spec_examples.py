@@ -51,7 +51,7 @@ import pytest
 import wsdscan.generated.models.scan as scan_models
 from lxml import etree
 from spec_pages import all_examples
-from wsdscan.runtime.xmlbind.binding import (
+from wsdscan.runtime.xmlbind import (
     XmlInputError,
     bind,
     canonicalize,

@@ -25,13 +25,14 @@ from typing import Final
 import httpx
 from lxml import etree
 
-from wsdscan.generated import EVENT_ROUTES
+from wsdscan.generated import EVENT_ROUTES, FAULTS
+from wsdscan.generated.stubs.faults import InvalidArgs
 from wsdscan.runtime.contract import RequestContext
 from wsdscan.runtime.errors import ProtocolError
 from wsdscan.runtime.eventing import SubscriptionManager
 from wsdscan.runtime.eventing.transport import request
 from wsdscan.runtime.server import RawHandler, SoapReply
-from wsdscan.runtime.soap import Envelope, InvalidArgs
+from wsdscan.runtime.soap import Envelope
 from wsdscan.runtime.transport import DEFAULT_TIMEOUT
 from wsdscan.virtual import VirtualScanner
 
@@ -82,7 +83,9 @@ async def press(
     """Press the virtual scanner's button for ``destination`` (returns the
     ScanIdentifier it announced), or set/clear its simulated jam. Faults raise."""
     async with httpx.AsyncClient(timeout=DEFAULT_TIMEOUT) as client:
-        envelope = await request(client, url, PRESS_ACTION, _body(destination, jammed))
+        envelope = await request(
+            client, url, PRESS_ACTION, _body(destination, jammed), faults=FAULTS
+        )
     reply = envelope.body
     if reply is None or reply.tag != _v("PressScanButtonResponse"):
         raise ProtocolError("expected <PressScanButtonResponse>")

@@ -48,7 +48,7 @@ from wsdscan.generated.models.scan import (
     Width,
 )
 from wsdscan.generated.models.scan import ColorProcessing as ColorProcessingElement
-from wsdscan.runtime.soap import (
+from wsdscan.generated.stubs.faults import (
     ClientErrorJobIdNotFound,
     ClientErrorNoImagesAvailable,
 )

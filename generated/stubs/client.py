@@ -5,9 +5,8 @@ synchronous facade with the same methods."""
 
 from __future__ import annotations
 
-from wsdscan.runtime.transport.client import HttpTransport
 from wsdscan.runtime.contract import AttachmentResponse, ClientTransport, build_request
-from wsdscan.runtime.transport.sync import SyncAttachmentResponse, SyncRunner
+from wsdscan.runtime.transport import HttpTransport, SyncAttachmentResponse, SyncRunner
 
 from . import routes
 from ..models.scan import (
@@ -37,8 +36,9 @@ class ScannerServiceClient:
     """Calls the ScannerServiceType operations through an injected transport.
 
     Each method takes the request dataclass, or its fields as keyword arguments, and
-    returns the response dataclass. A SOAP fault raises a ``SoapFault`` subclass from
-    ``wsdscan.runtime.soap.faults`` (a typed one for every documented subcode).
+    returns the response dataclass. A SOAP fault raises a ``SoapFault`` subclass: one
+    of ``faults`` for the service's subcodes, of ``wsdscan.runtime.soap`` for the
+    protocol ones.
     """
 
     def __init__(self, transport: ClientTransport) -> None:

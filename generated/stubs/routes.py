@@ -35,6 +35,7 @@ from ..models.scan import (
     ValidateScanTicketRequest,
     ValidateScanTicketResponse,
 )
+from .faults import FAULTS
 
 CREATE_SCAN_JOB: Final[Route[CreateScanJobRequest, CreateScanJobResponse]] = Route(
     operation="CreateScanJob",
@@ -44,6 +45,7 @@ CREATE_SCAN_JOB: Final[Route[CreateScanJobRequest, CreateScanJobResponse]] = Rou
     request_type=CreateScanJobRequest,
     response_type=CreateScanJobResponse,
     attachment_element=None,
+    faults=FAULTS,
 )
 RETRIEVE_IMAGE: Final[Route[RetrieveImageRequest, RetrieveImageResponse]] = Route(
     operation="RetrieveImage",
@@ -53,6 +55,7 @@ RETRIEVE_IMAGE: Final[Route[RetrieveImageRequest, RetrieveImageResponse]] = Rout
     request_type=RetrieveImageRequest,
     response_type=RetrieveImageResponse,
     attachment_element="{http://schemas.microsoft.com/windows/2006/08/wdp/scan}ScanData",
+    faults=FAULTS,
 )
 CANCEL_JOB: Final[Route[CancelJobRequest, CancelJobResponse]] = Route(
     operation="CancelJob",
@@ -62,6 +65,7 @@ CANCEL_JOB: Final[Route[CancelJobRequest, CancelJobResponse]] = Route(
     request_type=CancelJobRequest,
     response_type=CancelJobResponse,
     attachment_element=None,
+    faults=FAULTS,
 )
 VALIDATE_SCAN_TICKET: Final[
     Route[ValidateScanTicketRequest, ValidateScanTicketResponse]
@@ -73,6 +77,7 @@ VALIDATE_SCAN_TICKET: Final[
     request_type=ValidateScanTicketRequest,
     response_type=ValidateScanTicketResponse,
     attachment_element=None,
+    faults=FAULTS,
 )
 GET_SCANNER_ELEMENTS: Final[
     Route[GetScannerElementsRequest, GetScannerElementsResponse]
@@ -84,6 +89,7 @@ GET_SCANNER_ELEMENTS: Final[
     request_type=GetScannerElementsRequest,
     response_type=GetScannerElementsResponse,
     attachment_element=None,
+    faults=FAULTS,
 )
 GET_JOB_ELEMENTS: Final[Route[GetJobElementsRequest, GetJobElementsResponse]] = Route(
     operation="GetJobElements",
@@ -93,6 +99,7 @@ GET_JOB_ELEMENTS: Final[Route[GetJobElementsRequest, GetJobElementsResponse]] = 
     request_type=GetJobElementsRequest,
     response_type=GetJobElementsResponse,
     attachment_element=None,
+    faults=FAULTS,
 )
 GET_ACTIVE_JOBS: Final[Route[GetActiveJobsRequest, GetActiveJobsResponse]] = Route(
     operation="GetActiveJobs",
@@ -102,6 +109,7 @@ GET_ACTIVE_JOBS: Final[Route[GetActiveJobsRequest, GetActiveJobsResponse]] = Rou
     request_type=GetActiveJobsRequest,
     response_type=GetActiveJobsResponse,
     attachment_element=None,
+    faults=FAULTS,
 )
 GET_JOB_HISTORY: Final[Route[GetJobHistoryRequest, GetJobHistoryResponse]] = Route(
     operation="GetJobHistory",
@@ -111,6 +119,7 @@ GET_JOB_HISTORY: Final[Route[GetJobHistoryRequest, GetJobHistoryResponse]] = Rou
     request_type=GetJobHistoryRequest,
     response_type=GetJobHistoryResponse,
     attachment_element=None,
+    faults=FAULTS,
 )
 
 ROUTES: Final[Mapping[str, Route[Any, Any]]] = MappingProxyType(

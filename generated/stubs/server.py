@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from wsdscan.runtime.contract import AttachmentReply, RequestContext, Route
-from wsdscan.runtime.soap.faults import ActionNotSupported
+from wsdscan.runtime.soap import ActionNotSupported
 
 from .routes import ROUTES
 from ..models.scan import (

@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Final
 from xml.etree.ElementTree import QName
 
-from ..xmlbind.binding import WIRE_PREFIXES
 from ..xmlbind.namespaces import MEX as MEX
 from ..xmlbind.namespaces import PNPX as PNPX
-from ..xmlbind.namespaces import WSCN
+from ..xmlbind.namespaces import WIRE_PREFIXES, WSCN
 from ..xmlbind.namespaces import WSD as WSD
 from ..xmlbind.namespaces import WSDP as WSDP
 from ..xmlbind.namespaces import WXF as WXF

@@ -35,8 +35,8 @@ from ..contract import EventRoute, RequestContext
 from ..server.dispatch import RawHandler, SoapReply
 from ..soap.envelope import Envelope, new_message_id
 from ..soap.faults import DestinationUnreachable
-from ..xmlbind.binding import WSE, to_element
-from ..xmlbind.namespaces import WSA, WSCN
+from ..xmlbind.binding import to_element
+from ..xmlbind.namespaces import WSA, WSCN, WSE
 from . import wire
 from .delivery import DeliveryPolicy, Outbox
 from .transport import one_way, post_one_way, unlimited_client

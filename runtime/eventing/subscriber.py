@@ -52,8 +52,7 @@ from ..defaults import SUBSCRIPTION_EXPIRES
 from ..errors import ProtocolError, WsdScanError
 from ..server.serve import RunningServer, running
 from ..soap.faults import SoapFault
-from ..xmlbind.binding import WSE
-from ..xmlbind.namespaces import WSA, WSCN
+from ..xmlbind.namespaces import WSA, WSCN, WSE
 from . import wire
 from .delivery import wait_ended
 from .sink import EventSinkApp, Generations

@@ -14,6 +14,7 @@ from lxml import etree
 
 from ..errors import TransportError
 from ..soap.envelope import ANONYMOUS, Envelope, build_envelope
+from ..soap.faults import PROTOCOL_FAULTS, FaultRegistry
 from ..transport.client import post_soap, read_soap_reply
 
 # Replies to Subscribe/Renew/GetStatus/Unsubscribe are small.
@@ -68,15 +69,16 @@ async def request(
     body: etree._Element | None,
     *,
     headers: Iterable[etree._Element] = (),
+    faults: FaultRegistry = PROTOCOL_FAULTS,
 ) -> Envelope:
-    """Send a request and return the reply envelope; a fault is raised as its typed
-    ``SoapFault`` whatever the HTTP status."""
+    """Send a request and return the reply envelope; a fault is raised as its
+    ``SoapFault``, typed by ``faults``, whatever the HTTP status."""
     data = build_envelope(
         body, action=action, to=url, reply_to=ANONYMOUS, extra_headers=headers
     )
     name = action.rpartition("/")[2]
     status, content = await post_soap(client, url, data, name=name, max_reply=MAX_REPLY)
-    return read_soap_reply(status, content, name=name, url=url)
+    return read_soap_reply(status, content, name=name, url=url, faults=faults)
 
 
 def one_way(

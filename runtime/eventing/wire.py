@@ -31,8 +31,7 @@ from ..soap.faults import InvalidExpirationTime as InvalidExpirationTime
 from ..soap.faults import InvalidMessage as InvalidMessage
 from ..soap.faults import UnableToRenew as UnableToRenew
 from ..soap.faults import UnsupportedExpirationType as UnsupportedExpirationType
-from ..xmlbind.binding import WSE
-from ..xmlbind.namespaces import WSA, WSCN, WSDP
+from ..xmlbind.namespaces import WSA, WSCN, WSDP, WSE
 
 SUBSCRIBE: Final = f"{WSE}/Subscribe"
 SUBSCRIBE_RESPONSE: Final = f"{WSE}/SubscribeResponse"

@@ -36,15 +36,10 @@ from ..defaults import (
 from ..errors import ProtocolError
 from ..mtom import multipart as mtom
 from ..soap.envelope import ANONYMOUS, Envelope, build_envelope, parse_envelope
-from ..soap.faults import (
-    WSA_FAULT_ACTION,
-    ActionNotSupported,
-    InvalidArgs,
-    ServerFault,
-    SoapFault,
-    fault_to_element,
-)
-from ..xmlbind.binding import XOP, XmlInputError, bind, to_element
+from ..soap.fault_codec import WSA_FAULT_ACTION, fault_to_element
+from ..soap.faults import ActionNotSupported, ServerFault, SoapFault, invalid_args
+from ..xmlbind.binding import XmlInputError, bind, to_element
+from ..xmlbind.namespaces import XOP
 
 log = logging.getLogger("wsdscan.server")
 
@@ -220,17 +215,17 @@ class SoapApp:
             media, params = mtom.parse_content_type(headers.get("content-type", ""))
             if media not in _ACCEPTED_MEDIA:
                 raise RequestRejected(
-                    InvalidArgs(f"unsupported Content-Type {media or '(none)'}"),
+                    invalid_args(f"unsupported Content-Type {media or '(none)'}"),
                     close=True,
                 )
             try:
                 data = await read_body(headers, receive, self.limits)
             except BodyRefused as refused:
                 raise RequestRejected(
-                    InvalidArgs(refused.message), status=refused.status, close=True
+                    invalid_args(refused.message), status=refused.status, close=True
                 ) from None
             if data is None:
-                raise RequestRejected(InvalidArgs("client disconnected"), close=True)
+                raise RequestRejected(invalid_args("client disconnected"), close=True)
             envelope = (
                 await _multipart_envelope(data, params, self.limits)
                 if media == "multipart/related"
@@ -501,7 +496,7 @@ async def _multipart_envelope(
     boundary = params.get("boundary", "")
     if not boundary:
         raise RequestRejected(
-            InvalidArgs("multipart/related request without a boundary")
+            invalid_args("multipart/related request without a boundary")
         )
     start = mtom.content_id(params["start"]) if params.get("start") else None
     root: bytes | None = None
@@ -515,17 +510,17 @@ async def _multipart_envelope(
                 media, _ = mtom.parse_content_type(part.content_type)
                 if media not in _SOAP_PART_MEDIA:
                     raise RequestRejected(
-                        InvalidArgs(f"MTOM root part of type {media}, not XML")
+                        invalid_args(f"MTOM root part of type {media}, not XML")
                     )
                 root = body
             elif cid is not None:
                 parts[cid] = body
     except (ProtocolError, UnicodeError) as exc:
-        raise RequestRejected(InvalidArgs(f"malformed MTOM request: {exc}")) from exc
+        raise RequestRejected(invalid_args(f"malformed MTOM request: {exc}")) from exc
     if root is None:
         wanted = f"<{start}>" if start else "a SOAP part"
         raise RequestRejected(
-            InvalidArgs(f"MTOM request without its root part {wanted}")
+            invalid_args(f"MTOM request without its root part {wanted}")
         )
     envelope = _parse(root, limits.max_depth)
     if envelope.body is None:
@@ -536,7 +531,7 @@ async def _multipart_envelope(
         href = mtom.cid_href(include.get("href", ""))
         if href not in parts:
             raise RequestRejected(
-                InvalidArgs(
+                invalid_args(
                     f"xop:Include refers to cid:{href}, not a part of the request"
                 )
             )
@@ -557,7 +552,7 @@ def _parse(data: bytes, max_depth: int = MAX_DEPTH) -> Envelope:
     except SoapFault:
         raise
     except (XmlInputError, ProtocolError) as exc:
-        raise RequestRejected(InvalidArgs(str(exc))) from exc
+        raise RequestRejected(invalid_args(str(exc))) from exc
 
 
 def _bind_request(envelope: Envelope, route: Route[Any, Any]) -> Any:
@@ -566,12 +561,12 @@ def _bind_request(envelope: Envelope, route: Route[Any, Any]) -> Any:
     if body is None or etree.QName(body).localname != expected:
         got = etree.QName(body).localname if body is not None else "nothing"
         raise RequestRejected(
-            InvalidArgs(f"{route.action} needs <{expected}> in the Body, got <{got}>")
+            invalid_args(f"{route.action} needs <{expected}> in the Body, got <{got}>")
         )
     try:
         return bind(body, route.request_type)
     except XmlInputError as exc:
-        raise RequestRejected(InvalidArgs(str(exc))) from exc
+        raise RequestRejected(invalid_args(str(exc))) from exc
 
 
 async def _fault(

@@ -16,14 +16,8 @@ from typing import Final
 from lxml import etree
 
 from ..defaults import MAX_DEPTH
-from ..xmlbind.binding import (
-    WIRE_PREFIXES,
-    WSE,
-    XmlInputError,
-    canonicalize,
-    parse_xml,
-)
-from ..xmlbind.namespaces import SOAP11_ENV, SOAP_ENV, WSA
+from ..xmlbind.binding import XmlInputError, canonicalize, parse_xml
+from ..xmlbind.namespaces import SOAP11_ENV, SOAP_ENV, WIRE_PREFIXES, WSA, WSE
 from .faults import MustUnderstand, VersionMismatch
 
 ANONYMOUS: Final = "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
@@ -167,7 +161,7 @@ def build_envelope(
     """A compact SOAP 1.2 envelope, headers in the order Windows clients send them:
     MessageID, To, ReplyTo, Action (requests) or To, Action, MessageID, RelatesTo
     (responses; ``relates_to`` set)."""
-    envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap=WIRE_PREFIXES)
+    envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap=dict(WIRE_PREFIXES))
     header = etree.SubElement(envelope, f"{{{SOAP_ENV}}}Header")
     message_id = message_id or new_message_id()
     if relates_to is None:

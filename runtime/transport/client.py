@@ -28,7 +28,7 @@ from ..contract import Route, WritableStream
 from ..errors import ProtocolError, TransportError, TruncatedAttachmentError
 from ..mtom import multipart as mtom
 from ..soap.envelope import ANONYMOUS, Envelope, build_envelope, parse_envelope
-from ..soap.faults import fault_from_element
+from ..soap.faults import PROTOCOL_FAULTS, FaultRegistry
 from ..xmlbind.binding import bind, to_element
 from ..xmlbind.namespaces import SOAP11_ENV, SOAP_ENV
 from . import preallocate
@@ -43,12 +43,13 @@ DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
 MAX_SOAP_RESPONSE: Final = 16 * 1024 * 1024
 
 
-def raise_if_fault(envelope: Envelope) -> None:
-    """Raise the typed ``SoapFault`` an envelope carries (SOAP 1.2 or 1.1), if any."""
+def raise_if_fault(envelope: Envelope, faults: FaultRegistry = PROTOCOL_FAULTS) -> None:
+    """Raise the ``SoapFault`` an envelope carries (SOAP 1.2 or 1.1), if any, typed by
+    ``faults`` (the stubs pass theirs, which knows the WS-Scan faults)."""
     body = envelope.body
     if body is not None and etree.QName(body).localname == "Fault":
         if etree.QName(body).namespace in (SOAP_ENV, SOAP11_ENV):
-            raise fault_from_element(body)
+            raise faults.from_element(body)
 
 
 def soap_headers(user_agent: str = DEFAULT_USER_AGENT) -> dict[str, str]:
@@ -103,7 +104,14 @@ async def post_soap(
         raise TransportError(f"{name}: {url}: {exc!r}") from exc
 
 
-def read_soap_reply(status: int, content: bytes, *, name: str, url: str) -> Envelope:
+def read_soap_reply(
+    status: int,
+    content: bytes,
+    *,
+    name: str,
+    url: str,
+    faults: FaultRegistry = PROTOCOL_FAULTS,
+) -> Envelope:
     """The envelope of a plain SOAP reply. A fault is raised as its typed
     ``SoapFault`` whatever the HTTP status (device-quirks.md #7: faults with HTTP 200);
     any other non-2xx answer is a TransportError, a body that is no envelope a
@@ -113,7 +121,7 @@ def read_soap_reply(status: int, content: bytes, *, name: str, url: str) -> Enve
     except ProtocolError:
         envelope = None
     if envelope is not None:
-        raise_if_fault(envelope)
+        raise_if_fault(envelope, faults)
     if status >= 300:
         raise TransportError(f"{name}: HTTP {status} from {url}", status=status)
     if envelope is None:
@@ -122,7 +130,7 @@ def read_soap_reply(status: int, content: bytes, *, name: str, url: str) -> Enve
 
 
 def _bind_response(envelope: Envelope, route: Route[Any, ResponseT]) -> ResponseT:
-    raise_if_fault(envelope)
+    raise_if_fault(envelope, route.faults)
     if envelope.body is None:
         raise ProtocolError(f"{route.operation}: the response Body is empty")
     expected = route.response_type.__name__
@@ -383,7 +391,7 @@ class HttpTransport:
         route: Route[Any, Any],
     ) -> None:
         if envelope is not None:
-            raise_if_fault(envelope)
+            raise_if_fault(envelope, route.faults)
         if response.status_code >= 300:
             raise TransportError(
                 f"{route.operation}: HTTP {response.status_code} without a SOAP fault",

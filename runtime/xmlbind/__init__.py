@@ -1,12 +1,9 @@
 """XML in and out of the generated dataclasses: namespace URIs and the aliases accepted
-on receipt (:mod:`.namespaces`), hardened parsing and lenient binding
-(:mod:`.binding`)."""
+on receipt (:mod:`.namespaces`), Clark-notation QNames (:mod:`.qnames`), hardened
+parsing and lenient binding (:mod:`.binding`)."""
 
 from .binding import (
     MAX_TEXT,
-    WIRE_PREFIXES,
-    WSE,
-    XOP,
     XmlInputError,
     bind,
     canonicalize,
@@ -22,6 +19,7 @@ from .namespaces import (
     PREFIXES,
     SOAP11_ENV,
     SOAP_ENV,
+    WIRE_PREFIXES,
     WPRT,
     WSA,
     WSA_2003_03,
@@ -30,9 +28,16 @@ from .namespaces import (
     WSCN_2006_01,
     WSD,
     WSDP,
+    WSE,
     WXF,
     XML_NS,
+    XOP,
     canonical_namespace,
+)
+from .qnames import (
+    clark,
+    local_name,
+    split_clark,
 )
 
 __all__ = [
@@ -60,8 +65,11 @@ __all__ = [
     "bind",
     "canonical_namespace",
     "canonicalize",
+    "clark",
+    "local_name",
     "parse",
     "parse_xml",
+    "split_clark",
     "to_element",
     "to_string",
 ]

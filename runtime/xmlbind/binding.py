@@ -28,7 +28,7 @@ from ..defaults import MAX_DEPTH, MAX_DEPTH_CEILING
 from ..errors import ProtocolError
 from .namespaces import (
     ALIASED_NAMESPACES,
-    SOAP_ENV,
+    WIRE_PREFIXES,
     WSA,
     WSA_2003_03,
     WSCN,
@@ -36,18 +36,6 @@ from .namespaces import (
 )
 
 T = TypeVar("T")
-
-WSE: Final = "http://schemas.xmlsoap.org/ws/2004/08/eventing"
-XOP: Final = "http://www.w3.org/2004/08/xop/include"
-
-# Prefixes we send, as Windows (WSDAPI) does; sane-airscan and devices match by URI.
-WIRE_PREFIXES: Final[dict[str, str]] = {
-    "soap": SOAP_ENV,
-    "wsa": WSA,
-    "wscn": WSCN,
-    "wse": WSE,
-    "xop": XOP,
-}
 
 # Attributes documented in the scan namespace (wscn:MustHonor, ...): the pages' examples
 # qualify them; a bare attribute is read as the qualified one.

@@ -55,6 +55,24 @@ WXF: Final = "http://schemas.xmlsoap.org/ws/2004/09/transfer"
 PNPX: Final = "http://schemas.microsoft.com/windows/pnpx/2005/10"
 """Windows PnP-X (``pnpx:DeviceCategory``, ``pnpx:HardwareId``)."""
 
+WSE: Final = "http://schemas.xmlsoap.org/ws/2004/08/eventing"
+"""WS-Eventing 2004/08."""
+
+XOP: Final = "http://www.w3.org/2004/08/xop/include"
+"""XOP (``xop:Include``, MTOM attachments)."""
+
+WIRE_PREFIXES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "soap": SOAP_ENV,
+        "wsa": WSA,
+        "wscn": WSCN,
+        "wse": WSE,
+        "xop": XOP,
+    }
+)
+"""Prefix -> namespace of what we send, as Windows (WSDAPI) does; sane-airscan and
+devices match by URI. Declared on every envelope we build."""
+
 PREFIXES: Final[Mapping[str, str]] = MappingProxyType(
     {
         SOAP_ENV: "soap",

@@ -43,11 +43,11 @@ from wsdscan.generated.models.scan import (
     SeverityKnownValue,
     StatusSummary,
 )
-from wsdscan.runtime.eventing import RegisteredDestination, SubscriptionManager
-from wsdscan.runtime.soap import (
+from wsdscan.generated.stubs.faults import (
     ClientErrorInvalidDestinationToken,
     ClientErrorInvalidScanIdentifier,
 )
+from wsdscan.runtime.eventing import RegisteredDestination, SubscriptionManager
 
 from . import capabilities, reports
 from .config import VirtualScannerConfig

@@ -49,9 +49,7 @@ from wsdscan.generated.models.scan import (
     ValidationInfo,
     ValidScanTicket,
 )
-from wsdscan.runtime.contract import AttachmentReply, RequestContext
-from wsdscan.runtime.eventing import SubscriptionManager
-from wsdscan.runtime.soap import (
+from wsdscan.generated.stubs.faults import (
     ClientErrorInvalidDestinationToken,
     ClientErrorInvalidJobToken,
     ClientErrorInvalidScanIdentifier,
@@ -61,6 +59,8 @@ from wsdscan.runtime.soap import (
     ServerErrorInternalError,
     ServerErrorNotAcceptingJobs,
 )
+from wsdscan.runtime.contract import AttachmentReply, RequestContext
+from wsdscan.runtime.eventing import SubscriptionManager
 from wsdscan.runtime.xmlbind import WSCN, canonical_namespace
 
 from . import capabilities, reports

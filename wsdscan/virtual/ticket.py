@@ -49,7 +49,7 @@ from wsdscan.generated.models.scan import (
     ScanTicket,
     Width,
 )
-from wsdscan.runtime.soap import ClientErrorFormatNotSupported, InvalidArgs
+from wsdscan.generated.stubs.faults import ClientErrorFormatNotSupported, InvalidArgs
 
 from .config import VirtualScannerConfig
 from .values import known, text
