@@ -33,7 +33,6 @@ from wsdscan.runtime.discovery import (
 )
 from wsdscan.runtime.errors import WsdScanError
 from wsdscan.runtime.server import ASGIApp, PathRouter, ServerLimits
-from wsdscan.runtime.soap import SoapFault
 from wsdscan.scanning import ScannerSession
 
 if TYPE_CHECKING:
@@ -120,7 +119,7 @@ async def describe_device(
             metadata = await fetch_metadata(
                 xaddr, announcement.endpoint, timeout=timeout
             )
-        except (WsdScanError, SoapFault) as exc:
+        except WsdScanError as exc:
             errors.append(f"{xaddr}: {exc}")
             continue
         return DiscoveredScanner(announcement, metadata)

@@ -32,9 +32,6 @@ from wsdscan.runtime.eventing import (
     SubscriptionChange,
     local_address_for,
 )
-from wsdscan.runtime.soap import (
-    SoapFault,
-)
 from wsdscan.scanning import ScannerInfo, ScannerSession
 
 log = logging.getLogger("wsdscan.receive")
@@ -138,7 +135,7 @@ class ScanToPC(ScannerServiceEventSink):
         async with self._lock:
             try:
                 received = await self._run_job(scan_identifier)
-            except (SoapFault, WsdScanError, OSError) as exc:
+            except (WsdScanError, OSError) as exc:
                 self.report(f"scan {scan_identifier} failed: {exc}")
                 return
             except Exception:
@@ -194,7 +191,7 @@ class ScanToPC(ScannerServiceEventSink):
                     expires=self.expires,
                     on_change=self._changed,
                 )
-            except (SoapFault, WsdScanError) as exc:
+            except WsdScanError as exc:
                 self.report(f"cannot subscribe to {self.url} ({exc}); retrying")
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_LIMIT)

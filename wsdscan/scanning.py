@@ -52,12 +52,13 @@ from wsdscan.generated.stubs.faults import (
     ClientErrorJobIdNotFound,
     ClientErrorNoImagesAvailable,
 )
+from wsdscan.runtime.errors import WsdScanError
 from wsdscan.runtime.transport import HttpTransport
 
 SCAN_NS: Final = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
 
 
-class ScanError(Exception):
+class ScanError(WsdScanError):
     """The scanner cannot do what was asked (source, resolution, colour, format)."""
 
 

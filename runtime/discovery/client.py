@@ -24,7 +24,6 @@ import httpx
 from ..defaults import DISCOVERY_TIMEOUT
 from ..errors import ProtocolError, WsdScanError
 from ..soap.envelope import new_message_id
-from ..soap.faults import SoapFault
 from ..transport.client import DEFAULT_USER_AGENT, post_soap, read_soap_reply
 from .messages import (
     Announcement,
@@ -230,7 +229,7 @@ async def _http_fallback(
     url = http_probe_url(target)
     try:
         return await probe_http(url, types, timeout=timeout)
-    except (WsdScanError, SoapFault) as exc:
+    except WsdScanError as exc:
         log.info("no UDP answer from %s, and HTTP Probe failed: %s", target[0], exc)
         return []
 

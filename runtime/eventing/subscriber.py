@@ -51,7 +51,6 @@ from ..contract import EventRoute
 from ..defaults import SUBSCRIPTION_EXPIRES
 from ..errors import ProtocolError, WsdScanError
 from ..server.serve import RunningServer, running
-from ..soap.faults import SoapFault
 from ..xmlbind.namespaces import WSA, WSCN, WSE
 from . import wire
 from .delivery import wait_ended
@@ -328,7 +327,7 @@ class Subscription:
                     await self.renew()
                     continue
                 except Exception as exc:
-                    if not isinstance(exc, (SoapFault, WsdScanError)):
+                    if not isinstance(exc, WsdScanError):
                         # Unforeseen: log it, but let the task live on, or the
                         # subscription would silently run out.
                         log.exception("renew of %s failed", self.identifier)
@@ -361,7 +360,7 @@ class Subscription:
             try:
                 await self.subscribe()
             except Exception as exc:
-                if isinstance(exc, (SoapFault, WsdScanError)):
+                if isinstance(exc, WsdScanError):
                     log.info("subscribe to %s failed (%s); retrying", self.url, exc)
                 else:  # unforeseen: keep retrying all the same (see _keep_alive)
                     log.exception("subscribe to %s failed; retrying", self.url)
@@ -395,7 +394,7 @@ class Subscription:
         if self._task is not None:
             await wait_ended(self._task)
         if unsubscribe and was_active:
-            with contextlib.suppress(SoapFault, WsdScanError, TimeoutError):
+            with contextlib.suppress(WsdScanError, TimeoutError):
                 await asyncio.wait_for(self.unsubscribe(), REQUEST_TIMEOUT)
 
 

@@ -33,7 +33,7 @@ from ..defaults import (
     DEFAULT_WRITE_TIMEOUT,
     MAX_DEPTH,
 )
-from ..errors import ProtocolError
+from ..errors import ProtocolError, TransportError, WsdScanError
 from ..mtom import multipart as mtom
 from ..soap.envelope import ANONYMOUS, Envelope, build_envelope, parse_envelope
 from ..soap.fault_codec import WSA_FAULT_ACTION, fault_to_element
@@ -109,7 +109,7 @@ async def serve_lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-class RequestRejected(Exception):
+class RequestRejected(WsdScanError):
     """Internal: answer with this fault (and HTTP status) instead of dispatching."""
 
     def __init__(
@@ -129,7 +129,7 @@ class RequestRejected(Exception):
         """Close the connection after the answer (the request was not read whole)."""
 
 
-class BodyRefused(Exception):
+class BodyRefused(ProtocolError):
     """A request body refused by :func:`read_body`: the HTTP ``status`` to answer
     (413 too large, 408 too late) and why. The rest of the body was not read, so the
     connection cannot be reused."""
@@ -464,7 +464,7 @@ async def _complete(route: Route[Any, Any], reply: AttachmentReply[Any]) -> None
         log.exception("%s: on_complete failed", route.method)
 
 
-class ClientDisconnected(Exception):
+class ClientDisconnected(TransportError):
     """Internal: the client closed the connection while a response was streaming, or
     stopped reading it for longer than the write timeout."""
 

@@ -7,7 +7,6 @@ import sys
 
 from wsdscan.runtime.errors import WsdScanError
 from wsdscan.runtime.soap import SoapFault
-from wsdscan.scanning import ScanError
 
 
 def report(exc: Exception) -> int:
@@ -15,7 +14,7 @@ def report(exc: Exception) -> int:
     if isinstance(exc, SoapFault):
         print(f"wsdscan: the scanner answered a fault: {exc}", file=sys.stderr)
         return 1
-    if isinstance(exc, (ScanError, WsdScanError, OSError)):
+    if isinstance(exc, (WsdScanError, OSError)):
         print(f"wsdscan: {exc}", file=sys.stderr)
         return 1
     raise exc

@@ -47,6 +47,7 @@ from wsdscan.generated.stubs.faults import (
     ClientErrorInvalidDestinationToken,
     ClientErrorInvalidScanIdentifier,
 )
+from wsdscan.runtime.errors import WsdScanError
 from wsdscan.runtime.eventing import RegisteredDestination, SubscriptionManager
 
 from . import capabilities, reports
@@ -60,7 +61,7 @@ SCAN_IDENTIFIER_LIFETIME = 300.0
 """Seconds a ScanIdentifier from a button press stays valid for CreateScanJob."""
 
 
-class UnknownDestination(LookupError):
+class UnknownDestination(WsdScanError, LookupError):
     """The button was pressed for a destination nobody registered."""
 
 
