@@ -24,8 +24,7 @@ from wsdscan.generated.models import scan
 from wsdscan.runtime.eventing import EventSinkApp, SubscriptionManager, wire
 from wsdscan.runtime.eventing.subscriber import running_sink
 from wsdscan.runtime.eventing.transport import request, unlimited_client
-from wsdscan.runtime.server.dispatch import SoapApp
-from wsdscan.runtime.server.serve import running
+from wsdscan.runtime.server import SoapApp, running
 from wsdscan.runtime.xmlbind import WSA, WSE
 
 from wsdscan.virtual import VirtualScanner

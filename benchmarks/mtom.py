@@ -97,8 +97,7 @@ def serve_ours(payload: Path) -> None:
         RetrieveImageResponse,
     )
     from wsdscan.runtime.contract import AttachmentReply, RequestContext
-    from wsdscan.runtime.server.dispatch import SoapApp
-    from wsdscan.runtime.server.serve import bind_socket, make_server
+    from wsdscan.runtime.server import SoapApp, bind_socket, make_server
 
     class Bench(ScannerServiceBase):
         async def retrieve_image(
@@ -116,7 +115,7 @@ def _raw_response(payload: Path) -> tuple[bytes, bytes, int]:
     from lxml import etree
     from wsdscan.generated import routes
     from wsdscan.generated.models.scan import RetrieveImageResponse
-    from wsdscan.runtime.mtom import multipart as mtom
+    from wsdscan.runtime import mtom
     from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope
     from wsdscan.runtime.xmlbind import XOP, to_element
 

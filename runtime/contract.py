@@ -146,6 +146,15 @@ class ClientTransport(Protocol):
         ...
 
 
+class SoapService(Protocol):
+    """What ``SoapApp`` serves: ``routes`` map request Actions to routes, and each
+    route's ``method`` is an async method ``(request, context) -> response`` of the
+    service (a ``ScannerServiceBase`` subclass, say)."""
+
+    @property
+    def routes(self) -> Mapping[str, Route[Any, Any]]: ...
+
+
 @dataclass(frozen=True)
 class RequestContext:
     """What a server method knows about the request besides its body."""

@@ -18,7 +18,7 @@ from wsdscan.generated.models.scan import (
 )
 from wsdscan.generated.stubs import faults as scan_faults
 from wsdscan.runtime import soap
-from wsdscan.runtime.mtom.multipart import detach_includes
+from wsdscan.runtime.mtom import detach_includes
 from wsdscan.runtime.soap.envelope import parse_envelope
 from wsdscan.runtime.xmlbind import bind, canonicalize, parse_xml
 

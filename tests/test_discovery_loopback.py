@@ -38,8 +38,7 @@ from wsdscan.runtime.discovery.names import (
     TRANSFER_GET,
 )
 from wsdscan.runtime.discovery.target import DiscoveryTarget
-from wsdscan.runtime.server.dispatch import ASGIApp, SoapApp
-from wsdscan.runtime.server.serve import RunningServer, running
+from wsdscan.runtime.server import ASGIApp, RunningServer, SoapApp, running
 from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope, parse_envelope
 from wsdscan.runtime.xmlbind import WSCN_2006_01
 

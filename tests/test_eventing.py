@@ -32,8 +32,7 @@ from wsdscan.runtime.eventing import (
 )
 from wsdscan.runtime.eventing.subscriber import running_sink
 from wsdscan.runtime.eventing.transport import request, unlimited_client
-from wsdscan.runtime.server.dispatch import SoapApp
-from wsdscan.runtime.server.serve import running
+from wsdscan.runtime.server import SoapApp, running
 from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope
 from wsdscan.runtime.transport.client import HttpTransport
 from wsdscan.runtime.xmlbind import WSA, WSCN, WSE

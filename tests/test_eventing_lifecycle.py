@@ -31,15 +31,15 @@ from wsdscan.runtime.eventing import (
 )
 from wsdscan.runtime.eventing.subscriber import running_sink
 from wsdscan.runtime.eventing.transport import request, unlimited_client
-from wsdscan.runtime.server.dispatch import (
+from wsdscan.runtime.server import (
     RawHandler,
     Receive,
     Scope,
     Send,
     SoapApp,
     SoapReply,
+    running,
 )
-from wsdscan.runtime.server.serve import running
 from wsdscan.runtime.soap import ServerFault
 from wsdscan.runtime.soap.envelope import Envelope
 

@@ -31,8 +31,7 @@ from wsdscan.runtime.eventing import (
 )
 from wsdscan.runtime.eventing.subscriber import running_sink
 from wsdscan.runtime.eventing.transport import request, unlimited_client
-from wsdscan.runtime.server.dispatch import ServerLimits, SoapApp
-from wsdscan.runtime.server.serve import running
+from wsdscan.runtime.server import ServerLimits, SoapApp, running
 
 from wsdscan.receive import ReceivedJob, ScanToPC
 from wsdscan.virtual import VirtualScanner

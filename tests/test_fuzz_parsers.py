@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from wsdscan.generated.models.scan import CancelJobRequest
 from wsdscan.generated.stubs.faults import FAULTS
+from wsdscan.runtime import mtom
 from wsdscan.runtime.errors import ProtocolError, WsdScanError
-from wsdscan.runtime.mtom import multipart as mtom
-from wsdscan.runtime.server.dispatch import ServerLimits, SoapApp
+from wsdscan.runtime.server import ServerLimits, SoapApp
 from wsdscan.runtime.soap import ServerFault, SoapFault
 from wsdscan.runtime.soap.envelope import build_envelope, parse_envelope
 from wsdscan.runtime.xmlbind import SOAP_ENV, WSA, to_element

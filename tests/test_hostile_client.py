@@ -22,8 +22,8 @@ from wsdscan.runtime.errors import (
     TransportError,
     TruncatedAttachmentError,
 )
-from wsdscan.runtime.mtom.multipart import MtomEnvelope
-from wsdscan.runtime.server.serve import running
+from wsdscan.runtime.mtom import MtomEnvelope
+from wsdscan.runtime.server import running
 from wsdscan.runtime.soap import (
     WSA_FAULT_ACTION,
     ActionNotSupported,

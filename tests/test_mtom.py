@@ -24,11 +24,10 @@ from job_support import scan_ticket
 from lxml import etree
 from wsdscan.generated import ScannerServiceBase, ScannerServiceClient
 from wsdscan.generated.models import scan
+from wsdscan.runtime import mtom
 from wsdscan.runtime.contract import AttachmentReply, AttachmentSource, RequestContext
 from wsdscan.runtime.errors import ProtocolError, TruncatedAttachmentError
-from wsdscan.runtime.mtom import multipart as mtom
-from wsdscan.runtime.server.dispatch import SoapApp
-from wsdscan.runtime.server.serve import running
+from wsdscan.runtime.server import SoapApp, running
 from wsdscan.runtime.soap.envelope import build_envelope
 from wsdscan.runtime.transport.client import HttpTransport
 from wsdscan.runtime.xmlbind import to_element

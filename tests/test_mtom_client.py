@@ -36,10 +36,9 @@ from test_mtom import (
 from wsdscan.generated import ScannerServiceClient
 from wsdscan.generated.models import scan
 from wsdscan.generated.stubs.faults import ClientErrorJobIdNotFound
+from wsdscan.runtime import mtom
 from wsdscan.runtime.errors import TransportError, TruncatedAttachmentError
-from wsdscan.runtime.mtom import multipart as mtom
-from wsdscan.runtime.server.dispatch import SoapApp
-from wsdscan.runtime.server.serve import running
+from wsdscan.runtime.server import SoapApp, running
 from wsdscan.runtime.transport.client import HttpTransport
 
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig

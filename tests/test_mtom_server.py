@@ -21,10 +21,9 @@ from test_mtom import DOC, _job_status, _payload
 from wsdscan.generated import ScannerServiceBase, ScannerServiceClient
 from wsdscan.generated.models import scan
 from wsdscan.generated.stubs.routes import RETRIEVE_IMAGE
+from wsdscan.runtime import mtom
 from wsdscan.runtime.contract import AttachmentReply, RequestContext
-from wsdscan.runtime.mtom import multipart as mtom
-from wsdscan.runtime.server.dispatch import SoapApp
-from wsdscan.runtime.server.serve import running
+from wsdscan.runtime.server import SoapApp, running
 from wsdscan.runtime.soap import ServerFault
 from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope
 from wsdscan.runtime.transport.client import HttpTransport

@@ -31,12 +31,12 @@ import httpx
 import pytest
 from test_mtom import DOC, ROOT_HEADERS, _message, _part, _payload, _soap_reply
 from wsdscan.generated import ScannerServiceClient
+from wsdscan.runtime import mtom
 from wsdscan.runtime.errors import (
     ProtocolError,
     TransportError,
     TruncatedAttachmentError,
 )
-from wsdscan.runtime.mtom import multipart as mtom
 from wsdscan.runtime.transport.client import HttpTransport
 from wsdscan.runtime.transport.netstream import (
     BufferedHTTPTransport,

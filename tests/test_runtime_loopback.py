@@ -23,8 +23,7 @@ from wsdscan.generated.stubs import faults as scan_faults
 from wsdscan.runtime import soap
 from wsdscan.runtime.contract import AttachmentReply, RequestContext
 from wsdscan.runtime.errors import TransportError, TruncatedAttachmentError
-from wsdscan.runtime.server.dispatch import SoapApp
-from wsdscan.runtime.server.serve import running
+from wsdscan.runtime.server import SoapApp, running
 from wsdscan.runtime.soap.envelope import build_envelope
 from wsdscan.runtime.transport.client import HttpTransport
 
@@ -230,7 +229,7 @@ async def test_truncated_attachment_leaves_no_file(tmp_path: Path) -> None:
         if scope["type"] != "http":
             return
         await receive()
-        from wsdscan.runtime.mtom.multipart import MtomEnvelope
+        from wsdscan.runtime.mtom import MtomEnvelope
         from wsdscan.runtime.xmlbind import to_element
 
         frame = MtomEnvelope.new()
@@ -409,7 +408,7 @@ async def test_unknown_must_understand_header_is_a_fault(server: str) -> None:
 async def test_raw_handlers_and_path_router() -> None:
     """Actions outside the generated routes (WS-Eventing, WS-Transfer) plug in as raw
     handlers on the same endpoint; other endpoints share the port through PathRouter."""
-    from wsdscan.runtime.server.dispatch import PathRouter, SoapReply
+    from wsdscan.runtime.server import PathRouter, SoapReply
 
     seen = []
 

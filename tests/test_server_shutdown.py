@@ -13,8 +13,12 @@ from test_virtual_transfer import BIG, PATH, RawClient
 from wsdscan.generated import ScannerServiceClient
 from wsdscan.generated.models import scan
 from wsdscan.runtime.contract import RequestContext
-from wsdscan.runtime.server.dispatch import ServerLimits, SoapApp
-from wsdscan.runtime.server.serve import GRACEFUL_SHUTDOWN_TIMEOUT, running
+from wsdscan.runtime.server import (
+    GRACEFUL_SHUTDOWN_TIMEOUT,
+    ServerLimits,
+    SoapApp,
+    running,
+)
 from wsdscan.runtime.transport.client import HttpTransport
 
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig

@@ -17,8 +17,7 @@ from PIL import Image
 from wsdscan.generated import ScannerServiceClient
 from wsdscan.generated.models import scan
 from wsdscan.generated.stubs import faults as scan_faults
-from wsdscan.runtime.server.dispatch import SoapApp
-from wsdscan.runtime.server.serve import running
+from wsdscan.runtime.server import SoapApp, running
 from wsdscan.runtime.transport.client import HttpTransport
 
 from wsdscan.scanning import PageNamer

@@ -29,8 +29,7 @@ from wsdscan.generated.models import scan
 from wsdscan.generated.stubs import faults as scan_faults
 from wsdscan.runtime import soap
 from wsdscan.runtime.eventing import EventReceiver
-from wsdscan.runtime.server.dispatch import ServerLimits, SoapApp
-from wsdscan.runtime.server.serve import running
+from wsdscan.runtime.server import ServerLimits, SoapApp, running
 from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope
 from wsdscan.runtime.transport.client import HttpTransport
 from wsdscan.runtime.xmlbind import to_element

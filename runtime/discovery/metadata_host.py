@@ -20,7 +20,8 @@ from typing import Any, Final
 from xml.etree.ElementTree import QName
 
 from ..contract import RequestContext
-from ..server.dispatch import ASGIApp, ServerLimits, SoapApp, SoapReply
+from ..server.asgi import ASGIApp, ServerLimits
+from ..server.dispatch import SoapApp, SoapReply
 from ..soap.envelope import Envelope
 from ..xmlbind.namespaces import WSCN
 from .messages import (

@@ -27,7 +27,7 @@ from lxml import etree
 
 from ..contract import EventRoute
 from ..errors import ProtocolError
-from ..server.dispatch import (
+from ..server.asgi import (
     BodyRefused,
     Receive,
     Scope,

@@ -1,6 +1,7 @@
-"""MTOM/XOP (SOAP with binary attachments): the streaming multipart reader and writer
-(:mod:`.multipart`), over a byte window (:mod:`.byte_window`) searched with memmem
-(:mod:`.byte_search`)."""
+"""MTOM/XOP (SOAP with binary attachments): MIME values (:mod:`.mime`), the streaming
+multipart reader (:mod:`.reader`, over a byte window searched with memmem:
+:mod:`.byte_window`, :mod:`.byte_search`) and writer (:mod:`.writer`), and
+``xop:Include`` both ways (:mod:`.xop`)."""
 
 from .byte_search import (
     find,
@@ -9,28 +10,39 @@ from .byte_window import (
     ByteWindow,
     IterWindow,
 )
-from .multipart import (
-    FILE_CHUNK,
-    MAX_HEADER_BLOCK,
-    MAX_ROOT_PART,
-    XOP_INCLUDE,
-    MtomEnvelope,
-    MultipartReader,
-    Part,
-    attachment_size,
+from .mime import (
+    CRLF,
     cid_href,
     content_id,
-    detach_includes,
+    parse_content_type,
+)
+from .reader import (
+    MAX_HEADER_BLOCK,
+    MAX_ROOT_PART,
+    MultipartReader,
+    Part,
+    read_all,
+)
+from .writer import (
+    FILE_CHUNK,
+    MtomEnvelope,
+    attachment_size,
     iter_source,
     mtom_length,
     mtom_stream,
     open_mtom_stream,
-    parse_content_type,
-    read_all,
+)
+from .xop import (
+    XOP_INCLUDE,
+    detach_includes,
+    find_attachment,
+    include_attachment,
+    inline_includes,
 )
 
 __all__ = [
     "ByteWindow",
+    "CRLF",
     "FILE_CHUNK",
     "IterWindow",
     "MAX_HEADER_BLOCK",
@@ -44,6 +56,9 @@ __all__ = [
     "content_id",
     "detach_includes",
     "find",
+    "find_attachment",
+    "include_attachment",
+    "inline_includes",
     "iter_source",
     "mtom_length",
     "mtom_stream",

@@ -1,24 +1,31 @@
-"""The server side of HTTP: :class:`SoapApp` (an ASGI app dispatching SOAP requests to a
-service), :class:`PathRouter`, and uvicorn in-process (:mod:`.serve`)."""
+"""The server side of HTTP: ASGI plumbing and limits (:mod:`.asgi`), SOAP dispatch to a
+service (:class:`SoapApp`, :mod:`.dispatch`) with its replies (:mod:`.replies`,
+:mod:`.attachment_reply` for MTOM), and uvicorn in-process (:mod:`.serve`)."""
 
-from .dispatch import (
-    SOAP_CONTENT_TYPE,
+from .asgi import (
     ASGIApp,
     BodyRefused,
-    ClientDisconnected,
     Message,
     PathRouter,
-    RawHandler,
     Receive,
-    RequestRejected,
     Scope,
     Send,
     ServerLimits,
-    SoapApp,
-    SoapReply,
     read_body,
     request_headers,
     serve_lifespan,
+)
+from .attachment_reply import (
+    ClientDisconnected,
+)
+from .dispatch import (
+    RawHandler,
+    RequestRejected,
+    SoapApp,
+    SoapReply,
+)
+from .replies import (
+    SOAP_CONTENT_TYPE,
 )
 from .serve import (
     GRACEFUL_SHUTDOWN_TIMEOUT,

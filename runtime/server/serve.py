@@ -22,7 +22,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
 from ..defaults import DEFAULT_READ_TIMEOUT, DEFAULT_WRITE_TIMEOUT
-from .dispatch import ServerLimits
+from .asgi import ServerLimits
 
 log = logging.getLogger("wsdscan.server")
 

@@ -15,7 +15,6 @@ import contextlib
 import inspect
 import os
 import secrets
-import tempfile
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from pathlib import Path
 from types import TracebackType
@@ -24,9 +23,9 @@ from typing import Any, Final, TypeVar
 import httpx
 from lxml import etree
 
+from .. import mtom
 from ..contract import Route, WritableStream
 from ..errors import ProtocolError, TransportError, TruncatedAttachmentError
-from ..mtom import multipart as mtom
 from ..soap.envelope import ANONYMOUS, Envelope, build_envelope, parse_envelope
 from ..soap.faults import PROTOCOL_FAULTS, FaultRegistry
 from ..xmlbind.binding import bind, to_element
@@ -448,7 +447,7 @@ class HttpTransport:
             href = _xop_href(envelope)
             body = _bind_response(envelope, route)
             with _translated(route.operation, self.url, attachment=True):
-                part, chunks = await _attachment_part(reader, href)
+                part, chunks = await mtom.find_attachment(reader, href)
         except BaseException:
             await response.aclose()
             raise
@@ -475,43 +474,3 @@ class HttpTransport:
         traceback: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-
-async def _attachment_part(
-    reader: mtom.MultipartReader, href: str | None
-) -> tuple[mtom.Part, AsyncIterator[memoryview]]:
-    """Find the part the xop:Include points to, streaming it when it comes first.
-
-    Matching is by Content-ID (the href URL-decoded, brackets stripped); when no part matches,
-    the first attachment (the second MIME part) is used, as sane-airscan does. A first
-    attachment with another Content-ID is spooled to a temporary file while later parts
-    are searched, so memory stays bounded either way."""
-    wanted = mtom.cid_href(href) if href else None
-    first = await reader.next_part()
-    if first is None:
-        raise ProtocolError("MTOM response without an attachment part")
-    if wanted is None or first.content_id in (None, wanted):
-        return first, first.views
-    spool = tempfile.TemporaryFile()
-    try:
-        async for view in first.views:
-            spool.write(view)
-        while (part := await reader.next_part()) is not None:
-            if part.content_id == wanted:
-                spool.close()
-                return part, part.views
-            async for _ in part.views:
-                pass
-        spool.seek(0)
-    except BaseException:
-        spool.close()
-        raise
-    return first, _replay(spool)
-
-
-async def _replay(spool: Any) -> AsyncIterator[memoryview]:
-    try:
-        while chunk := spool.read(mtom.FILE_CHUNK):
-            yield memoryview(chunk)
-    finally:
-        spool.close()

@@ -17,6 +17,7 @@ from wsdscan.runtime.defaults import (
 
 if TYPE_CHECKING:
     from wsdscan.cli import SubParsers
+    from wsdscan.virtual import VirtualScanner
 
 SCAN_PATH = "/WSDScanner"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
@@ -119,7 +120,7 @@ def add_scanner_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def virtual_scanner(args: argparse.Namespace) -> object:
+def virtual_scanner(args: argparse.Namespace) -> VirtualScanner:
     """A VirtualScanner configured from ``args`` (options it lacks keep defaults)."""
     from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 
