@@ -237,7 +237,7 @@ def client_ours(url: str, out: Path) -> dict[str, Any]:
     import anyio._backends._asyncio  # noqa: F401
     from wsdscan.generated import ScannerServiceClient
     from wsdscan.generated.models.scan import DocumentDescription
-    from wsdscan.runtime.transport.client import HttpTransport
+    from wsdscan.runtime.transport import HttpTransport
 
     async def run() -> int:
         async with HttpTransport(url) as transport:

@@ -17,6 +17,12 @@ MAX_DEPTH: Final = 64
 MAX_DEPTH_CEILING: Final = 256
 """libxml2's own nesting cap without huge_tree: a ``max_depth`` above it has no effect."""
 
+HTTP_TIMEOUT: Final = 30.0
+"""Seconds an HTTP exchange of a client may wait for the peer at each step (sending,
+each read), unless told otherwise."""
+HTTP_CONNECT_TIMEOUT: Final = 10.0
+"""Seconds a client waits for a connection to a scanner."""
+
 DISCOVERY_TIMEOUT: Final = 4.0
 """Seconds a WS-Discovery Probe waits for answers."""
 SUBSCRIPTION_EXPIRES: Final = 3600.0

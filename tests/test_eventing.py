@@ -31,10 +31,9 @@ from wsdscan.runtime.eventing import (
     wire,
 )
 from wsdscan.runtime.eventing.subscriber import running_sink
-from wsdscan.runtime.eventing.transport import request, unlimited_client
 from wsdscan.runtime.server import SoapApp, running
 from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope
-from wsdscan.runtime.transport.client import HttpTransport
+from wsdscan.runtime.transport import UNLIMITED, HttpTransport, SoapClient
 from wsdscan.runtime.xmlbind import WSA, WSCN, WSE
 
 from wsdscan.cli import press as press_cli
@@ -238,11 +237,11 @@ async def test_subscribe_gives_identifier_expiry_and_tokens(
 
 
 async def test_filters_windows_and_spec_forms(source: Scanner) -> None:
-    async with unlimited_client(5) as client:
+    async with SoapClient(timeout=5, limits=UNLIMITED) as client:
 
         async def actions(filter_xml: str) -> frozenset[str]:
-            reply = await request(
-                client, source.url, wire.SUBSCRIBE, _subscribe_body(filter_xml)
+            reply = await client.request(
+                source.url, wire.SUBSCRIBE, _subscribe_body(filter_xml)
             )
             identifier = reply.body.findtext(f".//{{{WSE}}}Identifier")
             (found,) = [
@@ -284,13 +283,13 @@ async def test_filters_windows_and_spec_forms(source: Scanner) -> None:
         ]
         for body, fault_class in refused:
             # On the wire: the subcode's prefix is declared, as the wse namespace.
-            assert await _wire_subcode(client, source.url, body) == (
+            assert await _wire_subcode(client.http, source.url, body) == (
                 WSE_2004_08,
                 fault_class.__name__,
             )
             # And the client raises the typed fault.
             with pytest.raises(fault_class) as caught:
-                await request(client, source.url, wire.SUBSCRIBE, body)
+                await client.request(source.url, wire.SUBSCRIBE, body)
             assert caught.value.subcode == f"{{{WSE_2004_08}}}{fault_class.__name__}"
 
 
@@ -572,8 +571,8 @@ async def test_dead_sink_delays_no_one_and_is_dropped(receiver: EventReceiver) -
         )
         end_to = wire.EndpointReference(end_server.url(end_path))
         body.insert(0, end_to.element(wire.wse("EndTo")))
-        async with unlimited_client(5) as client:
-            await request(client, source.url, wire.SUBSCRIBE, body)
+        async with SoapClient(timeout=5, limits=UNLIMITED) as client:
+            await client.request(source.url, wire.SUBSCRIBE, body)
         others = [Recorder() for _ in range(20)]
         await asyncio.gather(*(receiver.subscribe(source.url, s) for s in others))
         assert len(source.manager.subscriptions) == 21

@@ -30,7 +30,6 @@ from wsdscan.runtime.eventing import (
     wire,
 )
 from wsdscan.runtime.eventing.subscriber import running_sink
-from wsdscan.runtime.eventing.transport import request, unlimited_client
 from wsdscan.runtime.server import (
     RawHandler,
     Receive,
@@ -42,6 +41,7 @@ from wsdscan.runtime.server import (
 )
 from wsdscan.runtime.soap import ServerFault
 from wsdscan.runtime.soap.envelope import Envelope
+from wsdscan.runtime.transport import UNLIMITED, SoapClient
 
 from wsdscan.press import serve_eventing
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
@@ -272,7 +272,7 @@ async def test_default_policy_drops_a_sink_at_the_third_failure_in_a_row() -> No
         device() as dev,
         running(failing) as bad,
         running_sink(end_app, "127.0.0.1", 0) as end_server,
-        unlimited_client(5) as client,
+        SoapClient(timeout=5, limits=UNLIMITED) as client,
     ):
         body = etree.Element(f"{{{WSE}}}Subscribe", nsmap={"wse": WSE})
         body.append(
@@ -282,7 +282,7 @@ async def test_default_policy_drops_a_sink_at_the_third_failure_in_a_row() -> No
         delivery.append(
             wire.EndpointReference(bad.url("/sink")).element(f"{{{WSE}}}NotifyTo")
         )
-        reply = await request(client, dev.url, wire.SUBSCRIBE, body)
+        reply = await client.request(dev.url, wire.SUBSCRIBE, body)
         assert reply.body is not None
         identifier = reply.body.findtext(f".//{{{WSE}}}Identifier")
         assert dev.manager.policy == DeliveryPolicy()

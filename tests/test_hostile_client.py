@@ -31,7 +31,7 @@ from wsdscan.runtime.soap import (
     fault_to_element,
 )
 from wsdscan.runtime.soap.envelope import build_envelope
-from wsdscan.runtime.transport.client import HttpTransport
+from wsdscan.runtime.transport import HttpTransport
 from wsdscan.runtime.xmlbind import XmlInputError, to_element
 
 SCAN = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"

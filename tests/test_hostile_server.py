@@ -42,7 +42,7 @@ from wsdscan.generated.stubs.faults import FAULTS
 from wsdscan.runtime import soap
 from wsdscan.runtime.soap import SoapFault
 from wsdscan.runtime.soap.envelope import build_envelope, parse_envelope
-from wsdscan.runtime.transport.client import HttpTransport
+from wsdscan.runtime.transport import HttpTransport
 from wsdscan.runtime.xmlbind import SOAP_ENV, WSA, to_string
 
 SCAN = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"

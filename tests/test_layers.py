@@ -163,6 +163,20 @@ def test_runtime_subpackages_import_downwards() -> None:
     assert wrong == []
 
 
+def test_the_application_imports_runtime_faces_only() -> None:
+    """wsdscan/ imports a runtime subpackage's face, never a module inside it."""
+    wrong = []
+    for module, path in ALL_MODULES.items():
+        if layer(module) != "application":
+            continue
+        for line, target in imported(module, path):
+            if layer(target) != "runtime" or not _existing(target):
+                continue
+            if target.count(".") > 2:
+                wrong.append(f"{path.relative_to(ROOT)}:{line}: {target}")
+    assert wrong == []
+
+
 RUNTIME_IMPORTER = """
 import importlib, json, sys
 for name in json.loads(sys.argv[1]):

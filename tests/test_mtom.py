@@ -29,7 +29,7 @@ from wsdscan.runtime.contract import AttachmentReply, AttachmentSource, RequestC
 from wsdscan.runtime.errors import ProtocolError, TruncatedAttachmentError
 from wsdscan.runtime.server import SoapApp, running
 from wsdscan.runtime.soap.envelope import build_envelope
-from wsdscan.runtime.transport.client import HttpTransport
+from wsdscan.runtime.transport import HttpTransport
 from wsdscan.runtime.xmlbind import to_element
 
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig

@@ -39,7 +39,7 @@ from wsdscan.generated.stubs.faults import ClientErrorJobIdNotFound
 from wsdscan.runtime import mtom
 from wsdscan.runtime.errors import TransportError, TruncatedAttachmentError
 from wsdscan.runtime.server import SoapApp, running
-from wsdscan.runtime.transport.client import HttpTransport
+from wsdscan.runtime.transport import HttpTransport
 
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 

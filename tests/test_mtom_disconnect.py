@@ -36,7 +36,7 @@ from PIL import Image
 from wsdscan.generated import ScannerServiceClient, routes
 from wsdscan.generated.models import scan
 from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope
-from wsdscan.runtime.transport.client import HttpTransport
+from wsdscan.runtime.transport import HttpTransport
 from wsdscan.runtime.xmlbind import to_element
 
 SCAN_NS = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"

@@ -26,7 +26,7 @@ from wsdscan.runtime.contract import AttachmentReply, RequestContext
 from wsdscan.runtime.server import SoapApp, running
 from wsdscan.runtime.soap import ServerFault
 from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope
-from wsdscan.runtime.transport.client import HttpTransport
+from wsdscan.runtime.transport import HttpTransport
 from wsdscan.runtime.xmlbind import to_element
 
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig

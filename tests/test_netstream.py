@@ -37,7 +37,7 @@ from wsdscan.runtime.errors import (
     TransportError,
     TruncatedAttachmentError,
 )
-from wsdscan.runtime.transport.client import HttpTransport
+from wsdscan.runtime.transport import HttpTransport
 from wsdscan.runtime.transport.netstream import (
     BufferedHTTPTransport,
     BufferedNetworkStream,
@@ -283,7 +283,7 @@ async def test_http_transport_reads_retrieve_image_in_place(tmp_path: Path) -> N
             async def spy(response: httpx.Response) -> None:
                 seen.append(response.extensions.get("network_stream"))
 
-            transport._client.event_hooks["response"].append(spy)
+            transport.soap.http.event_hooks["response"].append(spy)
             result = await ScannerServiceClient(transport).retrieve_image(
                 job_id=1, job_token="t", document_description=DOC
             )

@@ -25,7 +25,7 @@ from wsdscan.runtime.contract import AttachmentReply, RequestContext
 from wsdscan.runtime.errors import TransportError, TruncatedAttachmentError
 from wsdscan.runtime.server import SoapApp, running
 from wsdscan.runtime.soap.envelope import build_envelope
-from wsdscan.runtime.transport.client import HttpTransport
+from wsdscan.runtime.transport import HttpTransport
 
 SCAN_NS = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
 _DOC = DocumentDescription(document_name="IMAGE000.JPG")

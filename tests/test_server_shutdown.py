@@ -19,7 +19,7 @@ from wsdscan.runtime.server import (
     SoapApp,
     running,
 )
-from wsdscan.runtime.transport.client import HttpTransport
+from wsdscan.runtime.transport import HttpTransport
 
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 

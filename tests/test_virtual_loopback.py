@@ -18,7 +18,7 @@ from wsdscan.generated import ScannerServiceClient
 from wsdscan.generated.models import scan
 from wsdscan.generated.stubs import faults as scan_faults
 from wsdscan.runtime.server import SoapApp, running
-from wsdscan.runtime.transport.client import HttpTransport
+from wsdscan.runtime.transport import HttpTransport
 
 from wsdscan.scanning import PageNamer
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig, read_marker

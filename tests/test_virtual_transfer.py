@@ -31,7 +31,7 @@ from wsdscan.runtime import soap
 from wsdscan.runtime.eventing import EventReceiver
 from wsdscan.runtime.server import ServerLimits, SoapApp, running
 from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope
-from wsdscan.runtime.transport.client import HttpTransport
+from wsdscan.runtime.transport import HttpTransport
 from wsdscan.runtime.xmlbind import to_element
 
 from wsdscan.press import serve_eventing

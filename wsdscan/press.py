@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-import httpx
 from lxml import etree
 
 from wsdscan.generated import EVENT_ROUTES, FAULTS
@@ -30,10 +29,9 @@ from wsdscan.generated.stubs.faults import InvalidArgs
 from wsdscan.runtime.contract import RequestContext
 from wsdscan.runtime.errors import ProtocolError
 from wsdscan.runtime.eventing import SubscriptionManager
-from wsdscan.runtime.eventing.transport import request
 from wsdscan.runtime.server import RawHandler, SoapReply
 from wsdscan.runtime.soap import Envelope
-from wsdscan.runtime.transport import DEFAULT_TIMEOUT
+from wsdscan.runtime.transport import SoapClient
 from wsdscan.virtual import VirtualScanner
 
 VIRTUAL_NS: Final = "urn:wsdscan:virtual"
@@ -82,9 +80,9 @@ async def press(
 ) -> str:
     """Press the virtual scanner's button for ``destination`` (returns the
     ScanIdentifier it announced), or set/clear its simulated jam. Faults raise."""
-    async with httpx.AsyncClient(timeout=DEFAULT_TIMEOUT) as client:
-        envelope = await request(
-            client, url, PRESS_ACTION, _body(destination, jammed), faults=FAULTS
+    async with SoapClient() as client:
+        envelope = await client.request(
+            url, PRESS_ACTION, _body(destination, jammed), faults=FAULTS
         )
     reply = envelope.body
     if reply is None or reply.tag != _v("PressScanButtonResponse"):

@@ -19,12 +19,10 @@ from collections.abc import Callable, Sequence
 from typing import Final
 from xml.etree.ElementTree import QName
 
-import httpx
-
 from ..defaults import DISCOVERY_TIMEOUT
 from ..errors import ProtocolError, WsdScanError
 from ..soap.envelope import new_message_id
-from ..transport.client import DEFAULT_USER_AGENT, post_soap, read_soap_reply
+from ..transport.soap_client import DEFAULT_USER_AGENT, SoapClient
 from .messages import (
     Announcement,
     DiscoveryMessage,
@@ -265,15 +263,10 @@ async def probe_http(
 ) -> list[Announcement]:
     """A directed Probe over HTTP (POST to a device's discovery or device endpoint)."""
     name = "directed Probe"
-    async with httpx.AsyncClient(timeout=timeout) as client:
-        status, content = await post_soap(
-            client,
-            url,
-            build_probe(types, new_message_id()),
-            name=name,
-            user_agent=user_agent,
+    async with SoapClient(timeout=timeout, user_agent=user_agent) as client:
+        envelope = await client.post(
+            url, build_probe(types, new_message_id()), name=name
         )
-    envelope = read_soap_reply(status, content, name=name, url=url)
     message = read_discovery_envelope(envelope)
     if message.kind != "ProbeMatches":
         raise ProtocolError(f"directed Probe to {url}: got {message.kind}")

@@ -17,7 +17,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import QName
 
-import httpx
 from lxml import etree
 from xsdata.formats.dataclass.models.generics import AnyElement
 
@@ -32,7 +31,7 @@ from ...generated.models.devprof import (
 from ...generated.models.mex import Metadata, MetadataSection
 from ..errors import ProtocolError
 from ..soap.envelope import ANONYMOUS, build_envelope
-from ..transport.client import DEFAULT_USER_AGENT, post_soap, read_soap_reply
+from ..transport.soap_client import DEFAULT_USER_AGENT, SoapClient
 from ..xmlbind.binding import XmlInputError, bind, to_element
 from .messages import type_matches
 from .names import (
@@ -239,11 +238,8 @@ async def fetch_metadata(
     """
     name = "WS-Transfer Get"
     request = build_envelope(None, action=TRANSFER_GET, to=endpoint, reply_to=ANONYMOUS)
-    async with httpx.AsyncClient(timeout=timeout) as client:
-        status, content = await post_soap(
-            client, xaddr, request, name=name, user_agent=user_agent
-        )
-    body = read_soap_reply(status, content, name=name, url=xaddr).body
+    async with SoapClient(timeout=timeout, user_agent=user_agent) as client:
+        body = (await client.post(xaddr, request, name=name)).body
     if body is None:
         raise ProtocolError(f"{name} to {xaddr}: empty GetResponse Body")
     return parse_metadata(body)

@@ -17,9 +17,14 @@ from typing import Any, Final
 
 import httpx
 
-from .transport import post_one_way, sink_client
+from ..transport.soap_client import SoapClient
+from . import wire
 
 log = logging.getLogger("wsdscan.eventing")
+
+# A small pool per sink: httpcore's pool scans every connection for each request, so
+# one pool for hundreds of sinks is quadratic.
+_SINK_LIMITS: Final = httpx.Limits(max_connections=2, max_keepalive_connections=1)
 
 DEFAULT_TIMEOUT: Final = 5.0
 DEFAULT_QUEUE_SIZE: Final = 64
@@ -71,7 +76,7 @@ class Outbox:
         self.policy = policy
         self.delivered = 0
         self.failures = 0
-        self._client: httpx.AsyncClient | None = None
+        self._client: SoapClient | None = None
         self._on_failed = on_failed
         self._queue: asyncio.Queue[bytes] = asyncio.Queue(policy.queue_size)
         self._task: asyncio.Task[None] | None = None
@@ -98,7 +103,7 @@ class Outbox:
             self._on_failed(why)
 
     async def _run(self) -> None:
-        self._client = sink_client(self.policy.timeout)
+        self._client = SoapClient(timeout=self.policy.timeout, limits=_SINK_LIMITS)
         try:
             await self._deliver()
         finally:
@@ -110,7 +115,7 @@ class Outbox:
             data = await self._queue.get()
             try:
                 await asyncio.wait_for(
-                    post_one_way(self._client, self.address, data),
+                    self._client.post_one_way(self.address, data, limit=wire.MAX_REPLY),
                     self.policy.timeout,
                 )
             except Exception as exc:  # timeout, refused, HTTP error: all the same

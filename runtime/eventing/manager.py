@@ -33,13 +33,13 @@ from lxml import etree
 
 from ..contract import EventRoute, RequestContext
 from ..server.dispatch import RawHandler, SoapReply
-from ..soap.envelope import Envelope, new_message_id
+from ..soap.envelope import Envelope, build_envelope, new_message_id
 from ..soap.faults import DestinationUnreachable
+from ..transport.soap_client import UNLIMITED, SoapClient
 from ..xmlbind.binding import to_element
 from ..xmlbind.namespaces import WSA, WSCN, WSE
 from . import wire
 from .delivery import DeliveryPolicy, Outbox
-from .transport import one_way, post_one_way, unlimited_client
 
 log = logging.getLogger("wsdscan.eventing")
 
@@ -152,8 +152,8 @@ class SubscriptionManager:
         self.address = address
         self.max_subscriptions = max_subscriptions
         self.max_destinations = max_destinations
-        self._client = client
-        self._owns_client = client is None
+        self._http = client
+        self._client: SoapClient | None = None
         self._clock = clock
         self._subscriptions: dict[str, ServerSubscription] = {}
         self._expiry: list[tuple[float, str]] = []
@@ -167,9 +167,12 @@ class SubscriptionManager:
     # --- bookkeeping ------------------------------------------------------------
 
     @property
-    def client(self) -> httpx.AsyncClient:
+    def client(self) -> SoapClient:
+        """Where SubscriptionEnds go out (made when first needed)."""
         if self._client is None:
-            self._client = unlimited_client(self.policy.timeout)
+            self._client = SoapClient(
+                self._http, timeout=self.policy.timeout, limits=UNLIMITED
+            )
         return self._client
 
     @property
@@ -400,7 +403,9 @@ class SubscriptionManager:
         """Queue ``body`` for one subscription; ``body`` is moved into the message,
         so pass each subscription its own element."""
         notify = subscription.notify_to
-        data = one_way(notify.address, action, body, headers=notify.headers())
+        data = build_envelope(
+            body, action=action, to=notify.address, extra_headers=notify.headers()
+        )
         return subscription.outbox.offer(data)
 
     def publish_nowait(self, route: EventRoute[Any], body: Any) -> int:
@@ -449,12 +454,16 @@ class SubscriptionManager:
         body = wire.subscription_end(
             self._manager_reference(subscription), status, reason
         )
-        data = one_way(
-            end_to.address, wire.SUBSCRIPTION_END, body, headers=end_to.headers()
+        data = build_envelope(
+            body,
+            action=wire.SUBSCRIPTION_END,
+            to=end_to.address,
+            extra_headers=end_to.headers(),
         )
         try:
             await asyncio.wait_for(
-                post_one_way(self.client, end_to.address, data), self.policy.timeout
+                self.client.post_one_way(end_to.address, data, limit=wire.MAX_REPLY),
+                self.policy.timeout,
             )
         except Exception as exc:
             log.info("SubscriptionEnd to %s failed: %r", end_to.address, exc)
@@ -487,7 +496,7 @@ class SubscriptionManager:
         await self.end_all(wire.SOURCE_SHUTTING_DOWN)
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
-        if self._owns_client and self._client is not None:
+        if self._client is not None:
             await self._client.aclose()
 
 

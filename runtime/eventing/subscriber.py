@@ -51,11 +51,11 @@ from ..contract import EventRoute
 from ..defaults import SUBSCRIPTION_EXPIRES
 from ..errors import ProtocolError, WsdScanError
 from ..server.serve import RunningServer, running
+from ..transport.soap_client import UNLIMITED, SoapClient
 from ..xmlbind.namespaces import WSA, WSCN, WSE
 from . import wire
 from .delivery import wait_ended
 from .sink import EventSinkApp, Generations
-from .transport import request, unlimited_client
 
 log = logging.getLogger("wsdscan.eventing")
 
@@ -126,7 +126,7 @@ class Subscription:
         actions: Sequence[str],
         destinations: Sequence[ScanDestinationRequest],
         expires: float,
-        client: httpx.AsyncClient,
+        client: SoapClient,
         on_change: ChangeCallback | None,
         generations: Generations | None = None,
     ) -> None:
@@ -185,8 +185,11 @@ class Subscription:
         tag = self._generations.issue() if self._generations is not None else None
         sink_url = f"{self.sink_base}/{tag}" if tag is not None else self.sink_base
         try:
-            envelope = await request(
-                self._client, self.url, wire.SUBSCRIBE, self._subscribe_body(sink_url)
+            envelope = await self._client.request(
+                self.url,
+                wire.SUBSCRIBE,
+                self._subscribe_body(sink_url),
+                limit=wire.MAX_REPLY,
             )
             body = envelope.body
             if body is None or body.tag != wire.wse("SubscribeResponse"):
@@ -237,12 +240,12 @@ class Subscription:
         """Send Renew; returns the granted seconds."""
         body = etree.Element(wire.wse("Renew"), nsmap={"wse": WSE})
         body.append(wire.expires_element(wire.wse("Expires"), self.requested_expires))
-        envelope = await request(
-            self._client,
+        envelope = await self._client.request(
             self.manager.address,
             wire.RENEW,
             body,
             headers=self.manager.headers(),
+            limit=wire.MAX_REPLY,
         )
         reply = envelope.body
         self._granted(
@@ -256,12 +259,12 @@ class Subscription:
 
     async def get_status(self) -> float:
         """Send GetStatus; returns the seconds the event source says are left."""
-        envelope = await request(
-            self._client,
+        envelope = await self._client.request(
             self.manager.address,
             wire.GET_STATUS,
             etree.Element(wire.wse("GetStatus"), nsmap={"wse": WSE}),
             headers=self.manager.headers(),
+            limit=wire.MAX_REPLY,
         )
         reply = envelope.body
         if reply is None or reply.tag != wire.wse("GetStatusResponse"):
@@ -277,12 +280,12 @@ class Subscription:
 
     async def _send_unsubscribe(self, manager: wire.EndpointReference) -> None:
         """Send Unsubscribe for the subscription ``manager`` refers to."""
-        await request(
-            self._client,
+        await self._client.request(
             manager.address,
             wire.UNSUBSCRIBE,
             etree.Element(wire.wse("Unsubscribe"), nsmap={"wse": WSE}),
             headers=manager.headers(),
+            limit=wire.MAX_REPLY,
         )
 
     # --- keeping it alive -------------------------------------------------------
@@ -419,8 +422,7 @@ class EventReceiver:
         self.host = host
         self.port = port
         self.advertise = advertise
-        self._client = client or unlimited_client(REQUEST_TIMEOUT)
-        self._owns_client = client is None
+        self._client = SoapClient(client, timeout=REQUEST_TIMEOUT, limits=UNLIMITED)
         self._server: contextlib.AbstractAsyncContextManager[RunningServer] | None = (
             None
         )
@@ -500,8 +502,7 @@ class EventReceiver:
         if self._server is not None:
             await self._server.__aexit__(None, None, None)
             self._server = None
-        if self._owns_client:
-            await self._client.aclose()
+        await self._client.aclose()
 
 
 def running_sink(

@@ -33,6 +33,10 @@ from ..soap.faults import UnableToRenew as UnableToRenew
 from ..soap.faults import UnsupportedExpirationType as UnsupportedExpirationType
 from ..xmlbind.namespaces import WSA, WSCN, WSDP, WSE
 
+MAX_REPLY: Final = 1024 * 1024
+"""Largest reply read to Subscribe/Renew/GetStatus/Unsubscribe or to a notification:
+they are small."""
+
 SUBSCRIBE: Final = f"{WSE}/Subscribe"
 SUBSCRIBE_RESPONSE: Final = f"{WSE}/SubscribeResponse"
 RENEW: Final = f"{WSE}/Renew"

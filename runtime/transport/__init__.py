@@ -1,23 +1,30 @@
-"""The client side of HTTP: :class:`HttpTransport` (httpx over the buffered network
-layer of :mod:`.netstream`), attachment responses saved atomically (with
-:mod:`.preallocate`), and the blocking facade's runner (:mod:`.sync`)."""
+"""The client side of HTTP: the one request path (:class:`SoapClient` over
+:func:`http_client`, the buffered network layer of :mod:`.netstream`), the stubs'
+transport :class:`HttpTransport`, attachment responses saved atomically
+(:mod:`.attachment`, with :mod:`.preallocate`), and the blocking facade's runner
+(:mod:`.sync`)."""
 
-from .client import (
-    DEFAULT_TIMEOUT,
-    DEFAULT_USER_AGENT,
-    MAX_SOAP_RESPONSE,
+from .attachment import (
     HttpAttachmentResponse,
+)
+from .client import (
     HttpTransport,
-    check_url,
-    post_soap,
-    raise_if_fault,
-    read_soap_reply,
-    soap_headers,
 )
 from .netstream import (
     BufferedHTTPTransport,
     buffered_body,
     content_length,
+)
+from .soap_client import (
+    DEFAULT_USER_AGENT,
+    MAX_SOAP_RESPONSE,
+    UNLIMITED,
+    SoapClient,
+    SoapResponse,
+    check_url,
+    http_client,
+    raise_if_fault,
+    soap_headers,
 )
 from .sync import (
     SyncAttachmentResponse,
@@ -26,18 +33,19 @@ from .sync import (
 
 __all__ = [
     "BufferedHTTPTransport",
-    "DEFAULT_TIMEOUT",
     "DEFAULT_USER_AGENT",
     "HttpAttachmentResponse",
     "HttpTransport",
     "MAX_SOAP_RESPONSE",
+    "SoapClient",
+    "SoapResponse",
     "SyncAttachmentResponse",
     "SyncRunner",
+    "UNLIMITED",
     "buffered_body",
     "check_url",
     "content_length",
-    "post_soap",
+    "http_client",
     "raise_if_fault",
-    "read_soap_reply",
     "soap_headers",
 ]

@@ -12,7 +12,7 @@ from xml.etree.ElementTree import QName
 import pytest
 from PIL import Image
 from wsdscan.runtime.server import SoapApp, running
-from wsdscan.runtime.transport.client import HttpTransport
+from wsdscan.runtime.transport import HttpTransport
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 
 from acme_scan import ACME_NS, SCAN_NS, LampStatus, lamp_status_xml, read_lamp_status
