@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
-from .soap.faults import PROTOCOL_FAULTS, FaultRegistry
+from .soap.fault_registry import PROTOCOL_FAULTS, FaultRegistry
 
 RequestT = TypeVar("RequestT")
 ResponseT = TypeVar("ResponseT")
@@ -170,7 +170,7 @@ class RequestContext:
 class EventPublisher(Protocol):
     """Where server-side emit helpers deliver events (the subscription manager)."""
 
-    async def publish(self, route: EventRoute[Any], body: Any) -> None: ...
+    async def publish(self, route: EventRoute[BodyT], body: BodyT) -> None: ...
 
 
 def build_request(

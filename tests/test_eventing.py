@@ -30,7 +30,7 @@ from wsdscan.runtime.eventing import (
     SubscriptionManager,
     wire,
 )
-from wsdscan.runtime.eventing.subscriber import running_sink
+from wsdscan.runtime.eventing.receiver import running_sink
 from wsdscan.runtime.server import SoapApp, running
 from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope
 from wsdscan.runtime.transport import UNLIMITED, HttpTransport, SoapClient

@@ -29,7 +29,7 @@ from wsdscan.runtime.eventing import (
     SubscriptionManager,
     wire,
 )
-from wsdscan.runtime.eventing.subscriber import running_sink
+from wsdscan.runtime.eventing.receiver import running_sink
 from wsdscan.runtime.server import ServerLimits, SoapApp, running
 from wsdscan.runtime.transport import UNLIMITED, SoapClient
 

@@ -5,19 +5,11 @@ subscriptions and event sink (:class:`EventReceiver`, :class:`Subscription`)."""
 from __future__ import annotations
 
 from .delivery import DeliveryPolicy
-from .manager import (
-    RegisteredDestination,
-    ServerSubscription,
-    SubscriptionManager,
-)
+from .destinations import RegisteredDestination
+from .manager import ServerSubscription, SubscriptionManager
+from .receiver import EventReceiver, local_address_for
 from .sink import EventSinkApp
-from .subscriber import (
-    EventReceiver,
-    ScanDestinationRequest,
-    Subscription,
-    SubscriptionChange,
-    local_address_for,
-)
+from .subscription import ScanDestinationRequest, Subscription, SubscriptionChange
 from .wire import DPWS_ACTION_DIALECT, EventingFault
 
 __all__ = [

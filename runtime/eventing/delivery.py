@@ -17,6 +17,7 @@ from typing import Any, Final
 
 import httpx
 
+from ..defaults import DELIVERY_TIMEOUT
 from ..transport.soap_client import SoapClient
 from . import wire
 
@@ -26,7 +27,6 @@ log = logging.getLogger("wsdscan.eventing")
 # one pool for hundreds of sinks is quadratic.
 _SINK_LIMITS: Final = httpx.Limits(max_connections=2, max_keepalive_connections=1)
 
-DEFAULT_TIMEOUT: Final = 5.0
 DEFAULT_QUEUE_SIZE: Final = 64
 DEFAULT_MAX_FAILURES: Final = 3
 
@@ -37,7 +37,7 @@ class DeliveryPolicy:
     notifications waiting per sink, ``max_failures`` failed POSTs in a row before the
     sink is dropped."""
 
-    timeout: float = DEFAULT_TIMEOUT
+    timeout: float = DELIVERY_TIMEOUT
     queue_size: int = DEFAULT_QUEUE_SIZE
     max_failures: int = DEFAULT_MAX_FAILURES
 

@@ -24,42 +24,39 @@ import heapq
 import logging
 import secrets
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, TypeVar
 
 import httpx
 from lxml import etree
 
 from ..contract import EventRoute, RequestContext
+from ..defaults import (
+    GRANTED_EXPIRES,
+    MAX_DESTINATIONS,
+    MAX_GRANTED_EXPIRES,
+    MAX_SUBSCRIPTIONS,
+)
 from ..server.dispatch import RawHandler, SoapReply
 from ..soap.envelope import Envelope, build_envelope, new_message_id
 from ..soap.faults import DestinationUnreachable
 from ..transport.soap_client import UNLIMITED, SoapClient
 from ..xmlbind.binding import to_element
-from ..xmlbind.namespaces import WSA, WSCN, WSE
+from ..xmlbind.namespaces import WSE
 from . import wire
 from .delivery import DeliveryPolicy, Outbox
+from .destinations import (
+    RegisteredDestination,
+    destination_responses,
+    new_token,
+    read_destinations,
+    token_key,
+)
 
 log = logging.getLogger("wsdscan.eventing")
 
-DEFAULT_EXPIRES: Final = 3600.0
-MAX_EXPIRES: Final = 24 * 3600.0
-MAX_SUBSCRIPTIONS: Final = 256
-"""Live subscriptions at once (each may last :data:`MAX_EXPIRES`); Subscribe beyond it
-is answered wse:EventSourceUnableToProcess."""
-MAX_DESTINATIONS: Final = 16
-"""wscn:ScanDestination elements one Subscribe may register."""
-
-
-@dataclass(frozen=True)
-class RegisteredDestination:
-    """One ScanDestination of a live subscription and the token it was given."""
-
-    identifier: str
-    display_name: str
-    client_context: str
-    token: str
+BodyT = TypeVar("BodyT")
 
 
 @dataclass
@@ -74,47 +71,6 @@ class ServerSubscription:
     outbox: Outbox
     manager_address: str = ""
     destinations: list[RegisteredDestination] = field(default_factory=list)
-
-
-def _text(element: etree._Element | None) -> str:
-    return (element.text or "").strip() if element is not None else ""
-
-
-def _read_destinations(body: etree._Element, limit: int) -> list[tuple[str, str]]:
-    """(display name, client context) of each wscn:ScanDestination. ClientDisplayString
-    is read as ClientDisplayName: the ScanAvailableEvent page's example spells it so.
-    More than ``limit`` of them: EventSourceUnableToProcess."""
-    found: list[tuple[str, str]] = []
-    holder = body.find(wire.wscn("ScanDestinations"))
-    if holder is None:
-        return found
-    requested = holder.findall(wire.wscn("ScanDestination"))
-    if len(requested) > limit:
-        raise wire.EventSourceUnableToProcess(
-            f"{len(requested)} ScanDestinations; at most {limit} per Subscribe"
-        )
-    for destination in requested:
-        name = destination.find(wire.wscn("ClientDisplayName"))
-        if name is None:
-            name = destination.find(wire.wscn("ClientDisplayString"))
-        context = _text(destination.find(wire.wscn("ClientContext")))
-        if name is None or not _text(name):
-            raise wire.InvalidMessage("ScanDestination without a ClientDisplayName")
-        found.append((_text(name), context))
-    return found
-
-
-def _destination_responses(
-    destinations: Iterable[RegisteredDestination],
-) -> etree._Element:
-    holder = etree.Element(wire.wscn("DestinationResponses"), nsmap={"wscn": WSCN})
-    for destination in destinations:
-        response = etree.SubElement(holder, wire.wscn("DestinationResponse"))
-        context = etree.SubElement(response, wire.wscn("ClientContext"))
-        context.text = destination.client_context
-        token = etree.SubElement(response, wire.wscn("DestinationToken"))
-        token.text = destination.token
-    return holder
 
 
 def _expires_reply(name: str, seconds: float, action: str) -> SoapReply:
@@ -137,8 +93,8 @@ class SubscriptionManager:
         *,
         routes: Mapping[str, EventRoute[Any]],
         policy: DeliveryPolicy | None = None,
-        default_expires: float = DEFAULT_EXPIRES,
-        max_expires: float = MAX_EXPIRES,
+        default_expires: float = GRANTED_EXPIRES,
+        max_expires: float = MAX_GRANTED_EXPIRES,
         address: str | None = None,
         client: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -204,7 +160,7 @@ class SubscriptionManager:
     def _add(self, subscription: ServerSubscription) -> None:
         self._subscriptions[subscription.identifier] = subscription
         for destination in subscription.destinations:
-            self._by_token[_token_key(destination.token)] = destination
+            self._by_token[token_key(destination.token)] = destination
         self._schedule(subscription)
 
     def _schedule(self, subscription: ServerSubscription) -> None:
@@ -219,7 +175,7 @@ class SubscriptionManager:
         subscription = self._subscriptions.pop(identifier, None)
         if subscription is not None:
             for destination in subscription.destinations:
-                self._by_token.pop(_token_key(destination.token), None)
+                self._by_token.pop(token_key(destination.token), None)
         return subscription
 
     def _remove(self, identifier: str) -> ServerSubscription | None:
@@ -250,10 +206,10 @@ class SubscriptionManager:
         )
 
     def _granted(self, element: etree._Element | None) -> float:
-        if element is None or not _text(element):
+        if element is None or not wire.text(element):
             return self.default_expires
         try:
-            requested = wire.parse_expires(_text(element))
+            requested = wire.parse_expires(wire.text(element))
         except ValueError as exc:
             raise wire.InvalidExpirationTime(str(exc)) from exc
         if requested <= 0:
@@ -263,7 +219,7 @@ class SubscriptionManager:
     def _lookup(self, envelope: Envelope) -> ServerSubscription:
         self._prune()
         header = envelope.header(WSE, "Identifier")
-        identifier = _text(header)
+        identifier = wire.text(header)
         subscription = self._subscriptions.get(identifier)
         if subscription is None:
             raise DestinationUnreachable(
@@ -304,30 +260,13 @@ class SubscriptionManager:
             raise wire.EventSourceUnableToProcess(
                 f"{self.max_subscriptions} subscriptions already; try again later"
             )
-        delivery = body.find(wire.wse("Delivery"))
-        if delivery is None:
-            raise wire.InvalidMessage("Subscribe without wse:Delivery")
-        mode = (delivery.get("Mode") or wire.PUSH_MODE).strip()
-        if mode != wire.PUSH_MODE:
-            detail = etree.Element(wire.wse("SupportedDeliveryMode"))
-            detail.text = wire.PUSH_MODE
-            raise wire.DeliveryModeRequestedUnavailable(detail=detail)
-        notify_element = delivery.find(wire.wse("NotifyTo"))
-        if notify_element is None:
-            raise wire.InvalidMessage("Subscribe without wse:NotifyTo")
-        notify_to = wire.EndpointReference.read(notify_element)
-        end_element = body.find(wire.wse("EndTo"))
-        end_to = (
-            wire.EndpointReference.read(end_element)
-            if end_element is not None
-            else None
-        )
+        notify_to, end_to = wire.read_delivery(body)
         granted = self._granted(body.find(wire.wse("Expires")))
         actions = wire.parse_filter(body.find(wire.wse("Filter")), self.routes)
-        names = _read_destinations(body, self.max_destinations)
+        names = read_destinations(body, self.max_destinations)
         identifier = new_message_id()
         destinations = [
-            RegisteredDestination(identifier, name, client_context, _new_token())
+            RegisteredDestination(identifier, name, client_context, new_token())
             for name, client_context in names
         ]
         outbox = Outbox(
@@ -354,17 +293,11 @@ class SubscriptionManager:
             len(destinations),
             granted,
         )
-        response = etree.Element(
-            wire.wse("SubscribeResponse"), nsmap={"wse": WSE, "wsa": WSA}
+        response = wire.subscribe_response(
+            self._manager_reference(subscription), granted
         )
-        response.append(
-            self._manager_reference(subscription).element(
-                wire.wse("SubscriptionManager")
-            )
-        )
-        response.append(wire.expires_element(wire.wse("Expires"), granted))
         if destinations:
-            response.append(_destination_responses(destinations))
+            response.append(destination_responses(destinations))
         return SoapReply(response, wire.SUBSCRIBE_RESPONSE)
 
     async def _renew(self, envelope: Envelope, context: RequestContext) -> SoapReply:
@@ -408,7 +341,7 @@ class SubscriptionManager:
         )
         return subscription.outbox.offer(data)
 
-    def publish_nowait(self, route: EventRoute[Any], body: Any) -> int:
+    def publish_nowait(self, route: EventRoute[BodyT], body: BodyT) -> int:
         """Queue ``body`` for every subscription whose filter selects the event;
         returns how many. Never waits for a sink."""
         self._prune()
@@ -426,11 +359,13 @@ class SubscriptionManager:
             for index, subscription in enumerate(wanting)
         )
 
-    async def publish(self, route: EventRoute[Any], body: Any) -> None:
+    async def publish(self, route: EventRoute[BodyT], body: BodyT) -> None:
         """``EventPublisher``: queue the event for its subscribers (no waiting)."""
         self.publish_nowait(route, body)
 
-    def publish_to(self, identifier: str, route: EventRoute[Any], body: Any) -> bool:
+    def publish_to(
+        self, identifier: str, route: EventRoute[BodyT], body: BodyT
+    ) -> bool:
         """Queue an event for one subscription only (ScanAvailableEvent goes to the
         destination the user picked). False if it is gone or does not select it."""
         self._prune()
@@ -498,11 +433,3 @@ class SubscriptionManager:
             await asyncio.gather(*self._background, return_exceptions=True)
         if self._client is not None:
             await self._client.aclose()
-
-
-def _new_token() -> str:
-    return secrets.token_urlsafe(24)
-
-
-def _token_key(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()

@@ -56,6 +56,11 @@ SOURCE_SHUTTING_DOWN: Final = "SourceShuttingDown"
 SOURCE_CANCELLING: Final = "SourceCancelling"
 
 
+def text(element: etree._Element | None) -> str:
+    """An element's text, stripped ("" for none or no element)."""
+    return (element.text or "").strip() if element is not None else ""
+
+
 def wse(local: str) -> str:
     return f"{{{WSE}}}{local}"
 
@@ -220,6 +225,36 @@ class EndpointReference:
             for parameter in self.headers():
                 holder.append(parameter)
         return element
+
+
+def read_delivery(
+    subscribe: etree._Element,
+) -> tuple[EndpointReference, EndpointReference | None]:
+    """NotifyTo and EndTo (if any) of a Subscribe, whose Delivery must be push mode
+    (DeliveryModeRequestedUnavailable otherwise)."""
+    delivery = subscribe.find(wse("Delivery"))
+    if delivery is None:
+        raise InvalidMessage("Subscribe without wse:Delivery")
+    mode = (delivery.get("Mode") or PUSH_MODE).strip()
+    if mode != PUSH_MODE:
+        detail = etree.Element(wse("SupportedDeliveryMode"))
+        detail.text = PUSH_MODE
+        raise DeliveryModeRequestedUnavailable(detail=detail)
+    notify_to = delivery.find(wse("NotifyTo"))
+    if notify_to is None:
+        raise InvalidMessage("Subscribe without wse:NotifyTo")
+    end_to = subscribe.find(wse("EndTo"))
+    return EndpointReference.read(notify_to), (
+        EndpointReference.read(end_to) if end_to is not None else None
+    )
+
+
+def subscribe_response(manager: EndpointReference, granted: float) -> etree._Element:
+    """A SubscribeResponse body: the subscription manager's reference, the expiry."""
+    response = etree.Element(wse("SubscribeResponse"), nsmap={"wse": WSE, "wsa": WSA})
+    response.append(manager.element(wse("SubscriptionManager")))
+    response.append(expires_element(wse("Expires"), granted))
+    return response
 
 
 def identifier_element(identifier: str) -> etree._Element:

@@ -1,6 +1,7 @@
 """SOAP 1.2 with WS-Addressing 2004/08: envelopes (:mod:`.envelope`), faults as
-exceptions with the registry that types received ones (:mod:`.faults`), and the
-``soap:Fault`` element both ways (:mod:`.fault_codec`)."""
+exceptions (:mod:`.faults`), the registry that types received ones
+(:mod:`.fault_registry`) and the ``soap:Fault`` element both ways
+(:mod:`.fault_codec`)."""
 
 from .envelope import (
     ANONYMOUS,
@@ -18,9 +19,12 @@ from .fault_codec import (
     read_fault,
     xml_safe_text,
 )
+from .fault_registry import (
+    PROTOCOL_FAULTS,
+    FaultRegistry,
+)
 from .faults import (
     INVALID_ARGS,
-    PROTOCOL_FAULTS,
     SOAP_DATA_ENCODING_UNKNOWN,
     SOAP_MUST_UNDERSTAND,
     SOAP_RECEIVER,
@@ -33,7 +37,6 @@ from .faults import (
     DestinationUnreachable,
     EventingFault,
     EventSourceUnableToProcess,
-    FaultRegistry,
     FilteringNotSupported,
     FilteringRequestedUnavailable,
     InvalidExpirationTime,

@@ -7,13 +7,15 @@ transport :class:`HttpTransport`, attachment responses saved atomically
 from .attachment import (
     HttpAttachmentResponse,
 )
+from .body_windows import (
+    content_length,
+)
 from .client import (
     HttpTransport,
 )
 from .netstream import (
     BufferedHTTPTransport,
     buffered_body,
-    content_length,
 )
 from .soap_client import (
     DEFAULT_USER_AGENT,

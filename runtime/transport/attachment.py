@@ -16,7 +16,7 @@ import httpx
 from ..contract import WritableStream
 from ..mtom.reader import MultipartReader
 from . import preallocate
-from .netstream import content_length
+from .body_windows import content_length
 from .soap_client import translated
 
 BodyT = TypeVar("BodyT")

@@ -31,7 +31,7 @@ from ..mtom.mime import parse_content_type
 from ..mtom.reader import MAX_ROOT_PART, MultipartReader, read_all
 from ..mtom.xop import detach_includes
 from ..soap.envelope import ANONYMOUS, Envelope, build_envelope, parse_envelope
-from ..soap.faults import PROTOCOL_FAULTS, FaultRegistry
+from ..soap.fault_registry import PROTOCOL_FAULTS, FaultRegistry
 from ..xmlbind.namespaces import SOAP11_ENV, SOAP_ENV
 from .netstream import DEFAULT_LIMITS, BufferedHTTPTransport, buffered_body
 

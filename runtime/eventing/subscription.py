@@ -1,13 +1,5 @@
-"""The subscriber's side of WS-Eventing: subscriptions that keep themselves alive.
-
-    async with EventReceiver(EVENT_ROUTES) as receiver:
-        subscription = await receiver.subscribe(
-            "http://192.0.2.10:5358/WSDScanner", MySink(),   # a ScannerServiceEventSink
-            actions=[SCAN_AVAILABLE_EVENT.action],
-            destinations=[ScanDestinationRequest("My PC", "ctx-1")],
-            on_change=print,
-        )
-        print(subscription.identifier, subscription.destination_tokens)
+"""The subscriber's side of WS-Eventing: a subscription that keeps itself alive
+(:class:`Subscription`, made by :class:`.receiver.EventReceiver`).
 
 A subscription renews itself at a random point between 50 % and 70 % of its lifetime
 (jitter, so many PCs do not renew in step). When a renew fails, or the scanner sends
@@ -30,41 +22,31 @@ import contextlib
 import inspect
 import logging
 import random
-import socket
 import time
-import uuid
 from collections.abc import (
     Awaitable,
     Callable,
-    Iterable,
-    Mapping,
     Sequence,
 )
 from dataclasses import dataclass
-from typing import Any, Final, Literal
-from urllib.parse import urlsplit
+from typing import Final, Literal
 
-import httpx
 from lxml import etree
 
-from ..contract import EventRoute
-from ..defaults import SUBSCRIPTION_EXPIRES
+from ..defaults import SUBSCRIPTION_REQUEST_TIMEOUT
 from ..errors import ProtocolError, WsdScanError
-from ..server.serve import RunningServer, running
-from ..transport.soap_client import UNLIMITED, SoapClient
+from ..transport.soap_client import SoapClient
 from ..xmlbind.namespaces import WSA, WSCN, WSE
 from . import wire
 from .delivery import wait_ended
-from .sink import EventSinkApp, Generations
+from .sink import Generations
 
 log = logging.getLogger("wsdscan.eventing")
 
-DEFAULT_EXPIRES: Final = SUBSCRIPTION_EXPIRES
-REQUEST_TIMEOUT: Final = 10.0
 STALE_UNSUBSCRIBE_TIMEOUT: Final = 2.0
 """Seconds the best-effort Unsubscribe of a replaced subscription may take."""
 MAX_BACKOFF: Final = 30.0
-SINK_BACKLOG: Final = 1024
+"""Longest wait between two Subscribes to an event source that does not answer."""
 
 
 @dataclass(frozen=True)
@@ -89,30 +71,13 @@ class SubscriptionChange:
 ChangeCallback = Callable[[SubscriptionChange], Awaitable[None] | None]
 
 
-def _text(element: etree._Element | None) -> str:
-    return (element.text or "").strip() if element is not None else ""
-
-
 def _expires_seconds(element: etree._Element | None, fallback: float) -> float:
-    if element is None or not _text(element):
+    if element is None or not wire.text(element):
         return fallback
     try:
-        return max(0.0, wire.parse_expires(_text(element)))
+        return max(0.0, wire.parse_expires(wire.text(element)))
     except ValueError as exc:
-        raise ProtocolError(f"unreadable wse:Expires {_text(element)!r}") from exc
-
-
-def local_address_for(url: str) -> str:
-    """The local IP address the system would use to reach ``url``'s host (a UDP
-    connect sends nothing); that is where a scanner can reach our event sink."""
-    host = urlsplit(url).hostname or "127.0.0.1"
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect((host, 9))
-            return str(probe.getsockname()[0])
-        except OSError:
-            return "127.0.0.1" if family == socket.AF_INET else "::1"
+        raise ProtocolError(f"unreadable wse:Expires {wire.text(element)!r}") from exc
 
 
 class Subscription:
@@ -219,13 +184,13 @@ class Subscription:
             else []
         )
         for index, item in enumerate(items):
-            context = _text(item.find(wire.wscn("ClientContext")))
+            context = wire.text(item.find(wire.wscn("ClientContext")))
             if not context and index < len(self.requested_destinations):
                 # Epson ET-2750: DestinationResponse without ClientContext, so match
                 # by position (occino/wsd-scan-receiver's hand-made test literal,
                 # shared/corpus/occino-wsd-scan-receiver-epson-et2750; unverified).
                 context = self.requested_destinations[index].client_context
-            tokens[context] = _text(item.find(wire.wscn("DestinationToken")))
+            tokens[context] = wire.text(item.find(wire.wscn("DestinationToken")))
         self.destination_tokens = tokens
         self.active = True
 
@@ -398,117 +363,4 @@ class Subscription:
             await wait_ended(self._task)
         if unsubscribe and was_active:
             with contextlib.suppress(WsdScanError, TimeoutError):
-                await asyncio.wait_for(self.unsubscribe(), REQUEST_TIMEOUT)
-
-
-class EventReceiver:
-    """Hosts an event sink on ``host:port`` (uvicorn in this event loop) and makes
-    subscriptions whose notifications it receives.
-
-    ``advertise`` is the host name or address put in NotifyTo (default: ``host``, or
-    when that is a wildcard, the local address that routes to each scanner)."""
-
-    def __init__(
-        self,
-        routes: Mapping[str, EventRoute[Any]],
-        *,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        advertise: str | None = None,
-        client: httpx.AsyncClient | None = None,
-    ) -> None:
-        self.app = EventSinkApp(routes)
-        self.routes = routes
-        self.host = host
-        self.port = port
-        self.advertise = advertise
-        self._client = SoapClient(client, timeout=REQUEST_TIMEOUT, limits=UNLIMITED)
-        self._server: contextlib.AbstractAsyncContextManager[RunningServer] | None = (
-            None
-        )
-        self.server: RunningServer | None = None
-        self._subscriptions: dict[str, Subscription] = {}
-
-    async def __aenter__(self) -> EventReceiver:
-        self._server = running_sink(self.app, self.host, self.port)
-        self.server = await self._server.__aenter__()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    def _sink_base(self, url: str) -> str:
-        if self.server is None:
-            raise RuntimeError("use the EventReceiver in `async with` first")
-        host = self.advertise or self.host
-        if host in ("0.0.0.0", "::", ""):
-            host = local_address_for(url)
-        host = f"[{host}]" if ":" in host else host
-        return f"http://{host}:{self.server.port}"
-
-    async def subscribe(
-        self,
-        url: str,
-        sink: object,
-        *,
-        actions: Iterable[str] | None = None,
-        destinations: Sequence[ScanDestinationRequest] = (),
-        expires: float = DEFAULT_EXPIRES,
-        on_change: ChangeCallback | None = None,
-    ) -> Subscription:
-        """Subscribe ``sink`` (an object with ``on_<event>`` methods, e.g. a
-        ``ScannerServiceEventSink``) to ``actions`` (default: every event in the
-        routes) of the event source at ``url``; renewed until closed."""
-        key = uuid.uuid4().hex
-        base = self._sink_base(url)
-
-        async def ended(status: str, reason: str, identifier: str | None) -> None:
-            subscription.end_received(status, reason, identifier)
-
-        path = self.app.register(key, sink, ended)
-        subscription = Subscription(
-            url=url,
-            sink_url=base + path,
-            actions=list(actions) if actions is not None else list(self.routes),
-            destinations=destinations,
-            expires=expires,
-            client=self._client,
-            on_change=on_change,
-            generations=self.app.generations(key),
-        )
-        try:
-            await subscription.subscribe()
-        except BaseException:
-            await self.app.unregister(key)
-            raise
-        subscription.start()
-        self._subscriptions[key] = subscription
-        return subscription
-
-    async def close_subscription(
-        self, subscription: Subscription, *, unsubscribe: bool = True
-    ) -> None:
-        for key, known in list(self._subscriptions.items()):
-            if known is subscription:
-                del self._subscriptions[key]
-                await subscription.aclose(unsubscribe=unsubscribe)
-                await self.app.unregister(key)
-
-    async def aclose(self) -> None:
-        """Unsubscribe everything (best effort), stop the sink server."""
-        await asyncio.gather(
-            *(self.close_subscription(s) for s in list(self._subscriptions.values()))
-        )
-        if self._server is not None:
-            await self._server.__aexit__(None, None, None)
-            self._server = None
-        await self._client.aclose()
-
-
-def running_sink(
-    app: EventSinkApp, host: str, port: int
-) -> contextlib.AbstractAsyncContextManager[RunningServer]:
-    """``serve.running`` with a long accept backlog: a scanner with many subscribers
-    connects to all of them at once, and with many sinks here a short backlog drops
-    SYNs (1 s, 3 s, ... retransmits)."""
-    return running(app, host, port, backlog=SINK_BACKLOG)
+                await asyncio.wait_for(self.unsubscribe(), SUBSCRIPTION_REQUEST_TIMEOUT)
