@@ -32,7 +32,7 @@ from wsdscan.runtime.eventing import (
     SubscriptionChange,
     local_address_for,
 )
-from wsdscan.scanning import ScannerInfo, ScannerSession
+from wsdscan.scanning import ScannerCapabilities, ScannerSession
 
 log = logging.getLogger("wsdscan.receive")
 
@@ -61,7 +61,7 @@ class ReceivedJob:
     pages: list[Path]
 
 
-def _auto_source(info: ScannerInfo) -> str:
+def _auto_source(info: ScannerCapabilities) -> str:
     sources = info.sources()
     if "ADF" not in sources:
         return "Platen"

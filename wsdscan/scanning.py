@@ -68,7 +68,7 @@ def _text(value: object) -> str:
 
 
 @dataclass(frozen=True)
-class ScannerInfo:
+class ScannerCapabilities:
     """What GetScannerElements tells about a scanner."""
 
     description: ScannerDescription | None
@@ -241,7 +241,7 @@ class ScannerSession:
         self.transport = transport or HttpTransport(url)
         self.client = ScannerServiceClient(self.transport)
 
-    async def info(self) -> ScannerInfo:
+    async def info(self) -> ScannerCapabilities:
         names = [
             QName(SCAN_NS, n)
             for n in ("ScannerDescription", "ScannerConfiguration", "ScannerStatus")
@@ -254,7 +254,7 @@ class ScannerSession:
             description = description or data.scanner_description
             configuration = configuration or data.scanner_configuration
             status = status or data.scanner_status
-        return ScannerInfo(description, configuration, status)
+        return ScannerCapabilities(description, configuration, status)
 
     async def scan(
         self,

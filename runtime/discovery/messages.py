@@ -11,8 +11,9 @@ does not bind to the schema is read field by field instead of being dropped.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import Final
 from xml.etree.ElementTree import QName
 
@@ -48,14 +49,16 @@ from .names import (
 
 log = logging.getLogger("wsdscan.discovery")
 
-_ACTIONS: Final = {
-    HELLO: "Hello",
-    BYE: "Bye",
-    PROBE: "Probe",
-    PROBE_MATCHES: "ProbeMatches",
-    RESOLVE: "Resolve",
-    RESOLVE_MATCHES: "ResolveMatches",
-}
+_ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        HELLO: "Hello",
+        BYE: "Bye",
+        PROBE: "Probe",
+        PROBE_MATCHES: "ProbeMatches",
+        RESOLVE: "Resolve",
+        RESOLVE_MATCHES: "ResolveMatches",
+    }
+)
 
 
 @dataclass(frozen=True)

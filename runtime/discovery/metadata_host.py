@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, Final
 from xml.etree.ElementTree import QName
 
@@ -60,7 +61,7 @@ SCANNER_COMPATIBLE_ID: Final = f"{WSCN}/ScannerServiceType"
 class _NoOperations:
     """The device endpoint has no generated operations, only raw handlers."""
 
-    routes: Mapping[str, Any] = {}
+    routes: Mapping[str, Any] = MappingProxyType({})
 
 
 class DeviceEndpoint:

@@ -8,7 +8,7 @@ from xml.etree.ElementTree import QName
 
 from ..xmlbind.namespaces import MEX as MEX
 from ..xmlbind.namespaces import PNPX as PNPX
-from ..xmlbind.namespaces import WIRE_PREFIXES, WSCN
+from ..xmlbind.namespaces import WSCN, prefix_map
 from ..xmlbind.namespaces import WSD as WSD
 from ..xmlbind.namespaces import WSDP as WSDP
 from ..xmlbind.namespaces import WXF as WXF
@@ -41,15 +41,8 @@ DEVICE_TYPE: Final = QName(WSDP, "Device")
 SCAN_DEVICE_TYPE: Final = QName(WSCN, "ScanDeviceType")
 SCANNER_SERVICE_TYPE: Final = QName(WSCN, "ScannerServiceType")
 
-#: Prefixes we send (as Windows WSDAPI does); receivers match by URI.
-DISCOVERY_PREFIXES: Final[dict[str, str]] = {
-    **{prefix: WIRE_PREFIXES[prefix] for prefix in ("soap", "wsa")},
-    "wsd": WSD,
-    "wsdp": WSDP,
-    "wscn": WIRE_PREFIXES["wscn"],
-}
-METADATA_PREFIXES: Final[dict[str, str]] = {
-    **DISCOVERY_PREFIXES,
-    "mex": MEX,
-    "pnpx": PNPX,
-}
+#: Prefixes declared on discovery messages and on metadata.
+DISCOVERY_PREFIXES: Final = prefix_map("soap", "wsa", "wsd", "wsdp", "wscn")
+METADATA_PREFIXES: Final = prefix_map(
+    "soap", "wsa", "wsd", "wsdp", "wscn", "mex", "pnpx"
+)

@@ -22,7 +22,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
 from ..defaults import DEFAULT_READ_TIMEOUT, DEFAULT_WRITE_TIMEOUT
-from .asgi import ServerLimits
+from .asgi import ASGIApp, ServerLimits
 
 log = logging.getLogger("wsdscan.server")
 
@@ -201,7 +201,7 @@ def bind_socket(host: str, port: int, backlog: int = 128) -> socket.socket:
 
 
 def make_server(
-    app: Any,
+    app: ASGIApp,
     *,
     log_level: str = "warning",
     timeout_keep_alive: int = KEEP_ALIVE_TIMEOUT,
@@ -238,7 +238,7 @@ def make_server(
 
 @contextlib.asynccontextmanager
 async def running(
-    app: Any,
+    app: ASGIApp,
     host: str = "127.0.0.1",
     port: int = 0,
     *,

@@ -22,11 +22,7 @@ from ..xmlbind.namespaces import (
     PREFIXES,
     SOAP11_ENV,
     SOAP_ENV,
-    WIRE_PREFIXES,
-    WPRT,
-    WSA,
     WSCN,
-    WSE,
     XML_NS,
     canonical_namespace,
 )
@@ -62,10 +58,7 @@ _XML_LANG: Final = clark(XML_NS, "lang")
 # the element prefixes to the envelope's, but not the QName text in soap:Value. With a
 # prefix of our own (it was ns1 for wse:) the subcode went out undeclared.
 _SEND_PREFIXES: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        **PREFIXES,
-        **{namespace: prefix for prefix, namespace in WIRE_PREFIXES.items()},
-    }
+    {namespace: prefix for prefix, namespace in PREFIXES.items()}
 )
 
 
@@ -130,8 +123,9 @@ def fault_to_element(fault: SoapFault) -> etree._Element:
 # --- parsing --------------------------------------------------------------------------
 
 _SOAPISH_PREFIXES: Final = frozenset({"soap", "s", "env", "soapenv", "soap12", "se"})
+# Ours, and the scan namespace's other spellings in samples.
 _WELL_KNOWN_PREFIXES: Final[Mapping[str, str]] = MappingProxyType(
-    {"wscn": WSCN, "sca": WSCN, "scan": WSCN, "wsa": WSA, "wprt": WPRT, "wse": WSE}
+    {**PREFIXES, "sca": WSCN, "scan": WSCN}
 )
 
 

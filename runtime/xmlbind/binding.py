@@ -11,6 +11,7 @@ a document that carries a DTD at all is refused.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final, TypeVar
 from xml.etree.ElementTree import QName
 
@@ -296,13 +297,13 @@ def parse(data: bytes, cls: type[T]) -> T:
 _SERIALIZER_CONFIG: Final = SerializerConfig(xml_declaration=False, pretty_print=False)
 
 
-def to_string(obj: Any, ns_map: dict[str, str] | None = None) -> str:
+def to_string(obj: Any, ns_map: Mapping[str, str] | None = None) -> str:
     """Serialize a generated dataclass compactly with the wire prefixes."""
     serializer = XmlSerializer(config=_SERIALIZER_CONFIG, context=_CONTEXT)
     return serializer.render(obj, ns_map=dict(ns_map or WIRE_PREFIXES))
 
 
-def to_element(obj: Any, ns_map: dict[str, str] | None = None) -> etree._Element:
+def to_element(obj: Any, ns_map: Mapping[str, str] | None = None) -> etree._Element:
     """Serialize a generated dataclass to an lxml element (for building envelopes),
     built directly as a tree: no text round trip."""
     serializer = TreeSerializer(config=_SERIALIZER_CONFIG, context=_CONTEXT)

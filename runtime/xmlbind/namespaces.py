@@ -61,27 +61,32 @@ WSE: Final = "http://schemas.xmlsoap.org/ws/2004/08/eventing"
 XOP: Final = "http://www.w3.org/2004/08/xop/include"
 """XOP (``xop:Include``, MTOM attachments)."""
 
-WIRE_PREFIXES: Final[Mapping[str, str]] = MappingProxyType(
+PREFIXES: Final[Mapping[str, str]] = MappingProxyType(
     {
         "soap": SOAP_ENV,
         "wsa": WSA,
         "wscn": WSCN,
         "wse": WSE,
         "xop": XOP,
+        "wprt": WPRT,
+        "wsd": WSD,
+        "wsdp": WSDP,
+        "mex": MEX,
+        "wxf": WXF,
+        "pnpx": PNPX,
     }
 )
-"""Prefix -> namespace of what we send, as Windows (WSDAPI) does; sane-airscan and
-devices match by URI. Declared on every envelope we build."""
+"""The one prefix of each namespace we write (prefix -> namespace), as Windows (WSDAPI)
+spells them; sane-airscan and devices match by URI."""
 
-PREFIXES: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        SOAP_ENV: "soap",
-        WSA: "wsa",
-        WSCN: "wscn",
-        WPRT: "wprt",
-    }
-)
-"""Preferred prefix per canonical namespace, used when we serialize."""
+
+def prefix_map(*prefixes: str) -> Mapping[str, str]:
+    """The namespaces of ``prefixes``, as a prefix -> namespace map to declare."""
+    return MappingProxyType({prefix: PREFIXES[prefix] for prefix in prefixes})
+
+
+WIRE_PREFIXES: Final = prefix_map("soap", "wsa", "wscn", "wse", "xop")
+"""Declared on every envelope we build (and on the dataclasses we serialize)."""
 
 _ALIASES: Final[Mapping[str, str]] = MappingProxyType(
     {

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from wsdscan.cli import SubParsers
-    from wsdscan.scanning import ScannerInfo
+    from wsdscan.scanning import ScannerCapabilities
 
 
 def add_parser(sub: SubParsers[argparse.ArgumentParser]) -> None:
@@ -15,7 +15,7 @@ def add_parser(sub: SubParsers[argparse.ArgumentParser]) -> None:
     info.add_argument("url")
 
 
-def describe(info: ScannerInfo) -> str:
+def describe(info: ScannerCapabilities) -> str:
     """A person-readable summary of a scanner's description, configuration and status."""
     lines = [f"Scanner: {info.name}"]
     if info.description is not None:

@@ -9,14 +9,14 @@ synthetic test pages, built on the generated ``ScannerServiceBase``.
 
 from .config import SUPPORTED_COLOR_MODES, SUPPORTED_FORMATS, VirtualScannerConfig
 from .images import PageMarker, PageSpec, make_image, read_marker, render_page
-from .jobs import Job, JobTable
+from .jobs import JobTable, VirtualJob
 from .scanner import VirtualScanner
 from .ticket import ResolvedTicket, ScanSettings, SideSettings, resolve_ticket
 
 __all__ = [
     "SUPPORTED_COLOR_MODES",
     "SUPPORTED_FORMATS",
-    "Job",
+    "VirtualJob",
     "JobTable",
     "PageMarker",
     "PageSpec",

@@ -52,7 +52,7 @@ from wsdscan.runtime.eventing import RegisteredDestination, SubscriptionManager
 
 from . import capabilities, reports
 from .config import VirtualScannerConfig
-from .jobs import Job, JobTable
+from .jobs import JobTable, VirtualJob
 
 INPUT_TRAY_EMPTY_ID = 1
 """Condition id of the empty feeder (as ``capabilities.scanner_status`` reports it)."""
@@ -71,7 +71,7 @@ class _Pending:
     expires_at: float
 
 
-def _job_key(job: Job) -> tuple[str, tuple[str, ...], int]:
+def _job_key(job: VirtualJob) -> tuple[str, tuple[str, ...], int]:
     return (str(job.state), tuple(str(r) for r in job.reasons), job.scans_completed)
 
 
@@ -254,7 +254,7 @@ class ScannerEventing:
             self._pending.pop(scan_identifier, None)
 
 
-def _end_state(job: Job) -> JobEndStateEvent:
+def _end_state(job: VirtualJob) -> JobEndStateEvent:
     reasons: list[JobStateReasonKnownValue | str] = list(job.reasons)
     completed = job.completed
     return JobEndStateEvent(

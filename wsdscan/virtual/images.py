@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Final, Literal
 
 from PIL import Image, ImageDraw, ImageFont
@@ -23,8 +24,10 @@ MARKER_SHEET_BITS: Final = 10
 MAX_MARKED_SHEET: Final = (1 << MARKER_SHEET_BITS) - 1
 _MARKER_CELLS: Final = 2 + 1 + MARKER_SHEET_BITS  # start, side, sheet bits, end
 
-CONTENT_TYPES: Final = {"png": "image/png", "jfif": "image/jpeg"}
-PIL_MODES: Final = {"BlackAndWhite1": "1", "Grayscale8": "L", "RGB24": "RGB"}
+CONTENT_TYPES: Final = MappingProxyType({"png": "image/png", "jfif": "image/jpeg"})
+PIL_MODES: Final = MappingProxyType(
+    {"BlackAndWhite1": "1", "Grayscale8": "L", "RGB24": "RGB"}
+)
 
 _PATCH_COLORS: Final = ((255, 0, 0), (0, 160, 0), (0, 0, 255))
 

@@ -67,7 +67,7 @@ from . import capabilities, reports
 from .config import VirtualScannerConfig
 from .eventing import ScannerEventing
 from .images import PageSpec
-from .jobs import Job, JobTable
+from .jobs import JobTable, VirtualJob
 from .pagecache import PageCache
 from .ticket import image_information, resolve_ticket
 
@@ -275,7 +275,7 @@ class VirtualScanner(ScannerServiceBase):
             document_final_parameters=resolved.final_parameters,
         )
 
-    def _job_for_retrieval(self, request: RetrieveImageRequest) -> Job:
+    def _job_for_retrieval(self, request: RetrieveImageRequest) -> VirtualJob:
         job = self.jobs.get(request.job_id)
         if job is None:
             raise ClientErrorJobIdNotFound(detail=_job_id_detail(request.job_id))
@@ -373,7 +373,7 @@ class VirtualScanner(ScannerServiceBase):
             on_complete=transfer_done,
         )
 
-    async def _render(self, job: Job, spec: PageSpec) -> bytes:
+    async def _render(self, job: VirtualJob, spec: PageSpec) -> bytes:
         """The image for ``spec``; a failure aborts the job (ImageTransferError: "the
         WSD Scan Service must abort the job") and answers ServerErrorInternalError."""
         try:
@@ -441,7 +441,7 @@ class VirtualScanner(ScannerServiceBase):
         return GetJobHistoryResponse(job_history=JobHistory(job_summary=summaries))
 
 
-def _check_not_ended(job: Job) -> None:
+def _check_not_ended(job: VirtualJob) -> None:
     """The fault for a RetrieveImage whose job ended while its image was produced."""
     if job.state == JobStateKnownValue.CANCELED:
         raise ClientErrorJobCancelled()
