@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from wsdscan.codegen import CodegenError, build, check, generate
-from wsdscan.codegen.ir import snake_case
+from wsdscan.codegen.filters import snake_case
 from wsdscan.codegen.pipeline import DEFAULT_OUT, DEFAULT_SCHEMA
 
 SCAN_NS = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
