@@ -22,7 +22,7 @@ from wsdscan.generated import EVENT_ROUTES
 from wsdscan.generated import routes as gen_routes
 from wsdscan.generated.models import scan
 from wsdscan.runtime.eventing import EventSinkApp, SubscriptionManager, wire
-from wsdscan.runtime.eventing.subscriber import running_sink
+from wsdscan.runtime.eventing.receiver import running_sink
 from wsdscan.runtime.server import SoapApp, running
 from wsdscan.runtime.transport import UNLIMITED, SoapClient
 from wsdscan.runtime.xmlbind import WSA, WSE

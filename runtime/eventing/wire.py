@@ -3,7 +3,7 @@ references, SubscriptionEnd and the faults an event source answers.
 
 Everything here works on lxml elements so that receipt stays lenient (any prefixes, the
 namespace variants folded by :func:`xmlbind.canonicalize`, unknown extensions ignored).
-The fault classes are defined in :mod:`runtime.faults` (so that clients receive them
+The fault classes are defined in :mod:`..soap.faults` (so that clients receive them
 typed) and re-exported here.
 """
 
