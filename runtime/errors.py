@@ -1,10 +1,11 @@
-"""Typed errors of the runtime (SOAP faults are in ``faults``)."""
+"""The root of the exception tree, :class:`WsdScanError`, and the runtime's transport
+and protocol errors (SOAP faults, also beneath it, are in ``soap``)."""
 
 from __future__ import annotations
 
 
 class WsdScanError(Exception):
-    """Base class of every error the runtime raises besides SOAP faults."""
+    """Base class of every exception wsdscan raises on purpose (README, "Errors")."""
 
 
 class TransportError(WsdScanError):

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from .delivery import DeliveryPolicy
 from .destinations import RegisteredDestination
-from .manager import ServerSubscription, SubscriptionManager
+from .manager import SubscriptionManager
 from .receiver import EventReceiver, local_address_for
 from .sink import EventSinkApp
 from .subscription import ScanDestinationRequest, Subscription, SubscriptionChange
+from .table import ServerSubscription
 from .wire import DPWS_ACTION_DIALECT, EventingFault
 
 __all__ = [

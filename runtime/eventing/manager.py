@@ -19,13 +19,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-import hashlib
-import heapq
 import logging
-import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
@@ -51,26 +47,12 @@ from .destinations import (
     destination_responses,
     new_token,
     read_destinations,
-    token_key,
 )
+from .table import ServerSubscription, SubscriptionTable
 
 log = logging.getLogger("wsdscan.eventing")
 
 BodyT = TypeVar("BodyT")
-
-
-@dataclass
-class ServerSubscription:
-    """One live subscription as the event source keeps it."""
-
-    identifier: str
-    notify_to: wire.EndpointReference
-    end_to: wire.EndpointReference | None
-    actions: frozenset[str]
-    expires_at: float
-    outbox: Outbox
-    manager_address: str = ""
-    destinations: list[RegisteredDestination] = field(default_factory=list)
 
 
 def _expires_reply(name: str, seconds: float, action: str) -> SoapReply:
@@ -111,12 +93,7 @@ class SubscriptionManager:
         self._http = client
         self._client: SoapClient | None = None
         self._clock = clock
-        self._subscriptions: dict[str, ServerSubscription] = {}
-        self._expiry: list[tuple[float, str]] = []
-        """Heap of (expires_at, identifier), one entry per Subscribe and Renew: an
-        entry whose subscription is gone or was renewed since is skipped."""
-        self._by_token: dict[bytes, RegisteredDestination] = {}
-        """SHA-256 of a live DestinationToken -> its destination."""
+        self._table = SubscriptionTable()
         self._background: set[asyncio.Task[None]] = set()
         self._closed = False
 
@@ -135,7 +112,7 @@ class SubscriptionManager:
     def subscriptions(self) -> list[ServerSubscription]:
         """The live subscriptions (expired ones are removed first)."""
         self._prune()
-        return list(self._subscriptions.values())
+        return list(self._table)
 
     def destinations(self) -> list[RegisteredDestination]:
         """Every registered scan destination of a live subscription, oldest first."""
@@ -144,42 +121,15 @@ class SubscriptionManager:
     def destination_for_token(self, token: str) -> RegisteredDestination | None:
         """The live destination a DestinationToken was issued for, or None."""
         self._prune()
-        given = token.strip().encode()
-        # Keyed by a digest, so the dict's own comparisons leak nothing about the
-        # token; the one candidate is compared in constant time.
-        found = self._by_token.get(hashlib.sha256(given).digest())
-        if found is None or not secrets.compare_digest(given, found.token.encode()):
-            return None
-        return found
+        return self._table.destination_for_token(token)
 
     def _spawn(self, coroutine: Any) -> None:
         task: asyncio.Task[None] = asyncio.create_task(coroutine)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    def _add(self, subscription: ServerSubscription) -> None:
-        self._subscriptions[subscription.identifier] = subscription
-        for destination in subscription.destinations:
-            self._by_token[token_key(destination.token)] = destination
-        self._schedule(subscription)
-
-    def _schedule(self, subscription: ServerSubscription) -> None:
-        heapq.heappush(self._expiry, (subscription.expires_at, subscription.identifier))
-        if len(self._expiry) > 2 * len(self._subscriptions) + 64:
-            # Renewals leave stale entries behind: rebuild, so that the heap stays
-            # proportional to the table however often a subscriber renews.
-            self._expiry = [(s.expires_at, i) for i, s in self._subscriptions.items()]
-            heapq.heapify(self._expiry)
-
-    def _detach(self, identifier: str) -> ServerSubscription | None:
-        subscription = self._subscriptions.pop(identifier, None)
-        if subscription is not None:
-            for destination in subscription.destinations:
-                self._by_token.pop(token_key(destination.token), None)
-        return subscription
-
     def _remove(self, identifier: str) -> ServerSubscription | None:
-        subscription = self._detach(identifier)
+        subscription = self._table.detach(identifier)
         if subscription is not None:
             self._spawn(subscription.outbox.aclose())
         return subscription
@@ -187,23 +137,9 @@ class SubscriptionManager:
     def _prune(self) -> None:
         """Remove expired subscriptions: called by every operation, so it only looks
         at the heap entries that are due."""
-        now = self._clock()
-        expiry = self._expiry
-        while expiry and expiry[0][0] <= now:
-            _, identifier = heapq.heappop(expiry)
-            subscription = self._subscriptions.get(identifier)
-            if subscription is not None and subscription.expires_at <= now:
-                log.info("subscription %s expired", identifier)
-                self._remove(identifier)
-
-    @staticmethod
-    def _manager_reference(
-        subscription: ServerSubscription,
-    ) -> wire.EndpointReference:
-        return wire.EndpointReference(
-            subscription.manager_address,
-            [wire.identifier_element(subscription.identifier)],
-        )
+        for identifier in self._table.expired(self._clock()):
+            log.info("subscription %s expired", identifier)
+            self._remove(identifier)
 
     def _granted(self, element: etree._Element | None) -> float:
         if element is None or not wire.text(element):
@@ -220,7 +156,7 @@ class SubscriptionManager:
         self._prune()
         header = envelope.header(WSE, "Identifier")
         identifier = wire.text(header)
-        subscription = self._subscriptions.get(identifier)
+        subscription = self._table.get(identifier)
         if subscription is None:
             raise DestinationUnreachable(
                 f"no subscription {identifier or '(no wse:Identifier header)'}"
@@ -256,7 +192,7 @@ class SubscriptionManager:
         if self._closed:
             raise wire.EventSourceUnableToProcess("the event source is shutting down")
         self._prune()
-        if len(self._subscriptions) >= self.max_subscriptions:
+        if len(self._table) >= self.max_subscriptions:
             raise wire.EventSourceUnableToProcess(
                 f"{self.max_subscriptions} subscriptions already; try again later"
             )
@@ -284,7 +220,7 @@ class SubscriptionManager:
             self._address_for(context),
             destinations,
         )
-        self._add(subscription)
+        self._table.add(subscription)
         log.info(
             "subscription %s for %s (%d events, %d destinations, %.0f s)",
             identifier,
@@ -293,9 +229,7 @@ class SubscriptionManager:
             len(destinations),
             granted,
         )
-        response = wire.subscribe_response(
-            self._manager_reference(subscription), granted
-        )
+        response = wire.subscribe_response(subscription.manager_reference(), granted)
         if destinations:
             response.append(destination_responses(destinations))
         return SoapReply(response, wire.SUBSCRIBE_RESPONSE)
@@ -310,7 +244,7 @@ class SubscriptionManager:
             body.find(wire.wse("Expires")) if body is not None else None
         )
         subscription.expires_at = self._clock() + granted
-        self._schedule(subscription)
+        self._table.schedule(subscription)
         return _expires_reply("RenewResponse", granted, wire.RENEW_RESPONSE)
 
     async def _get_status(
@@ -345,7 +279,7 @@ class SubscriptionManager:
         """Queue ``body`` for every subscription whose filter selects the event;
         returns how many. Never waits for a sink."""
         self._prune()
-        wanting = [s for s in self._subscriptions.values() if route.action in s.actions]
+        wanting = [s for s in self._table if route.action in s.actions]
         if not wanting:
             return 0
         element = to_element(body)
@@ -369,7 +303,7 @@ class SubscriptionManager:
         """Queue an event for one subscription only (ScanAvailableEvent goes to the
         destination the user picked). False if it is gone or does not select it."""
         self._prune()
-        subscription = self._subscriptions.get(identifier)
+        subscription = self._table.get(identifier)
         if subscription is None or route.action not in subscription.actions:
             return False
         return self._offer(subscription, route.action, to_element(body))
@@ -386,9 +320,7 @@ class SubscriptionManager:
         end_to = subscription.end_to
         if end_to is None:
             return
-        body = wire.subscription_end(
-            self._manager_reference(subscription), status, reason
-        )
+        body = wire.subscription_end(subscription.manager_reference(), status, reason)
         data = build_envelope(
             body,
             action=wire.SUBSCRIPTION_END,
@@ -404,17 +336,14 @@ class SubscriptionManager:
             log.info("SubscriptionEnd to %s failed: %r", end_to.address, exc)
 
     def _delivery_failed(self, identifier: str, why: str) -> None:
-        subscription = self._detach(identifier)
+        subscription = self._table.detach(identifier)
         if subscription is not None:
             self._spawn(self._send_end(subscription, wire.DELIVERY_FAILURE, why[:200]))
 
     async def end_all(self, status: str = wire.SOURCE_CANCELLING) -> None:
         """End every subscription, telling each EndTo (concurrently, each bounded by
         the delivery timeout)."""
-        ended = list(self._subscriptions.values())
-        self._subscriptions.clear()
-        self._expiry.clear()
-        self._by_token.clear()
+        ended = self._table.clear()
         await asyncio.gather(
             *(self._send_end(s, status, "the event source ended it") for s in ended)
         )

@@ -1,4 +1,4 @@
-"""SOAP faults as exceptions, and the registry that types received ones.
+"""SOAP faults as exceptions: the bases and the protocol faults the runtime raises.
 
 Every fault is a :class:`SoapFault` with a SOAP 1.2 ``code``, an optional ``subcode``
 (both QNames in Clark notation, ``{namespace}local``), an English ``reason`` and an
