@@ -21,14 +21,11 @@ from lxml import etree
 from wsdscan.generated import EVENT_ROUTES
 from wsdscan.generated import routes as gen_routes
 from wsdscan.generated.models import scan
-from wsdscan.runtime import eventing_wire as wire
-from wsdscan.runtime.eventing import EventSinkApp, SubscriptionManager
-from wsdscan.runtime.eventing_subscriber import running_sink
-from wsdscan.runtime.eventing_transport import request, unlimited_client
-from wsdscan.runtime.namespaces import WSA
-from wsdscan.runtime.serve import running
-from wsdscan.runtime.server import SoapApp
-from wsdscan.runtime.xmlbind import WSE
+from wsdscan.runtime.eventing import EventSinkApp, SubscriptionManager, wire
+from wsdscan.runtime.eventing.receiver import running_sink
+from wsdscan.runtime.server import SoapApp, running
+from wsdscan.runtime.transport import UNLIMITED, SoapClient
+from wsdscan.runtime.xmlbind import WSA, WSE
 
 from wsdscan.virtual import VirtualScanner
 
@@ -79,12 +76,14 @@ async def _measure(sinks: int, runs: int) -> list[float]:
         base = child.stdout.readline().strip()
         manager = SubscriptionManager(routes=EVENT_ROUTES)
         app = SoapApp(VirtualScanner(), handlers=manager.handlers())
-        async with running(app) as server, unlimited_client(10) as client:
+        async with (
+            running(app) as server,
+            SoapClient(timeout=10, limits=UNLIMITED) as client,
+        ):
             url = server.url("/WSDScanner")
             await asyncio.gather(
                 *(
-                    request(
-                        client,
+                    client.request(
                         url,
                         wire.SUBSCRIBE,
                         _subscribe_body(f"{base}/events/{i}"),

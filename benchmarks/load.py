@@ -36,7 +36,7 @@ from wsdscan.generated.models.scan import (
     ScanRegionHeight,
     ScanTicket,
 )
-from wsdscan.runtime.client import HttpTransport
+from wsdscan.runtime.transport import HttpTransport
 
 from wsdscan.scanning import ScannerSession
 from wsdscan.virtual.images import PageSpec

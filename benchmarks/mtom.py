@@ -71,7 +71,7 @@ TARGETS = {
 def request_xml(url: str) -> bytes:
     from wsdscan.generated import routes
     from wsdscan.generated.models.scan import DocumentDescription, RetrieveImageRequest
-    from wsdscan.runtime.envelope import ANONYMOUS, build_envelope
+    from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope
     from wsdscan.runtime.xmlbind import to_element
 
     request = RetrieveImageRequest(
@@ -97,8 +97,7 @@ def serve_ours(payload: Path) -> None:
         RetrieveImageResponse,
     )
     from wsdscan.runtime.contract import AttachmentReply, RequestContext
-    from wsdscan.runtime.serve import bind_socket, make_server
-    from wsdscan.runtime.server import SoapApp
+    from wsdscan.runtime.server import SoapApp, bind_socket, make_server
 
     class Bench(ScannerServiceBase):
         async def retrieve_image(
@@ -117,7 +116,7 @@ def _raw_response(payload: Path) -> tuple[bytes, bytes, int]:
     from wsdscan.generated import routes
     from wsdscan.generated.models.scan import RetrieveImageResponse
     from wsdscan.runtime import mtom
-    from wsdscan.runtime.envelope import ANONYMOUS, build_envelope
+    from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope
     from wsdscan.runtime.xmlbind import XOP, to_element
 
     frame = mtom.MtomEnvelope.new()
@@ -238,7 +237,7 @@ def client_ours(url: str, out: Path) -> dict[str, Any]:
     import anyio._backends._asyncio  # noqa: F401
     from wsdscan.generated import ScannerServiceClient
     from wsdscan.generated.models.scan import DocumentDescription
-    from wsdscan.runtime.client import HttpTransport
+    from wsdscan.runtime.transport import HttpTransport
 
     async def run() -> int:
         async with HttpTransport(url) as transport:

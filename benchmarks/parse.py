@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lxml import etree
-from wsdscan.runtime.namespaces import SOAP_ENV, WSCN
+from wsdscan.runtime.xmlbind import SOAP_ENV, WSCN
 
 ROOT = Path(__file__).resolve().parents[1]
 MESSAGE = (
@@ -40,7 +40,7 @@ WSDL = ROOT / "schema" / "wsdl" / "scan.wsdl"
 
 def ours() -> Callable[[bytes], bytes]:
     from wsdscan.generated.models.scan import GetScannerElementsResponse
-    from wsdscan.runtime.envelope import ANONYMOUS, build_envelope, parse_envelope
+    from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope, parse_envelope
     from wsdscan.runtime.xmlbind import bind, to_element
 
     action = f"{WSCN}/GetScannerElementsResponse"

@@ -14,18 +14,21 @@ import shlex
 import sys
 import time
 from pathlib import Path
+from types import MappingProxyType
 
 from .errors import CodegenError
 from .locations import installed_generated, shipped_schema, source_checkout
 
 # Import name -> distribution, for the modules of the [codegen] extra the stages import.
-_EXTRA_MODULES = {
-    "jinja2": "jinja2",
-    "black": "black",
-    "click": "xsdata[cli]",
-    "toposort": "xsdata[cli]",
-    "ruff": "ruff",
-}
+_EXTRA_MODULES = MappingProxyType(
+    {
+        "jinja2": "jinja2",
+        "black": "black",
+        "click": "xsdata[cli]",
+        "toposort": "xsdata[cli]",
+        "ruff": "ruff",
+    }
+)
 EXIT_OK, EXIT_DIFFERS, EXIT_ERROR = 0, 1, 2
 
 

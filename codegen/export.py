@@ -11,8 +11,8 @@ from .errors import CodegenError
 from .locations import protected_dir
 
 # The package's Python side, not schema data.
-_SKIPPED_NAMES = {"__init__.py", "__pycache__"}
-_SKIPPED_SUFFIXES = {".pyc", ".pyo"}
+_SKIPPED_NAMES = frozenset({"__init__.py", "__pycache__"})
+_SKIPPED_SUFFIXES = frozenset({".pyc", ".pyo"})
 
 
 def schema_files(schema_dir: Path) -> tuple[str, ...]:

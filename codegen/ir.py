@@ -1,29 +1,18 @@
-"""The generator's intermediate representation: frozen, ordered, template-ready.
+"""The generator's intermediate representation: frozen, ordered, what the schema says.
 
-Every name a template prints is computed here or in ``service_model`` (templates stay dumb).
+How a name is spelled in Python is the templates' filters' business (``filters.py``);
+templates stay dumb.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-
-
-def snake_case(name: str) -> str:
-    """CreateScanJob -> create_scan_job; ADFSupportsDuplex -> adf_supports_duplex."""
-    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
-    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
-    return name.lower()
-
-
-def constant_case(name: str) -> str:
-    """CreateScanJob -> CREATE_SCAN_JOB."""
-    return snake_case(name).upper()
 
 
 @dataclass(frozen=True)
 class ImportRef:
-    """``from <module> import <name>``; module is absolute or relative to generated/."""
+    """``from <module> import <name>``; module is absolute or relative to the stubs
+    package (``generated/stubs/``)."""
 
     module: str
     name: str
@@ -40,13 +29,6 @@ class FieldInfo:
     # Names the annotation refers to (for imports), sorted.
     referenced_names: tuple[str, ...]
 
-    @property
-    def keyword_annotation(self) -> str:
-        """The annotation of the field as an optional keyword argument."""
-        if self.annotation.startswith("None | ") or self.annotation.endswith(" | None"):
-            return self.annotation
-        return f"{self.annotation} | None"
-
 
 @dataclass(frozen=True)
 class ClassInfo:
@@ -61,7 +43,8 @@ class ClassInfo:
 
     @property
     def import_module(self) -> str:
-        return f".models.{self.module}"
+        """Where the stubs (one package below the output's root) import it from."""
+        return f"..models.{self.module}"
 
 
 @dataclass(frozen=True)
@@ -79,39 +62,8 @@ class Operation:
     documentation: str
 
     @property
-    def method(self) -> str:
-        return snake_case(self.name)
-
-    @property
     def attachment(self) -> bool:
         return self.attachment_element is not None
-
-    @property
-    def attachment_element_literal(self) -> str:
-        return (
-            "None"
-            if self.attachment_element is None
-            else f'"{self.attachment_element}"'
-        )
-
-    @property
-    def client_return(self) -> str:
-        name = self.response.name
-        return f"AttachmentResponse[{name}]" if self.attachment else name
-
-    @property
-    def sync_return(self) -> str:
-        name = self.response.name
-        return f"SyncAttachmentResponse[{name}]" if self.attachment else name
-
-    @property
-    def server_return(self) -> str:
-        name = self.response.name
-        return f"AttachmentReply[{name}]" if self.attachment else name
-
-    @property
-    def constant(self) -> str:
-        return constant_case(self.name)
 
 
 @dataclass(frozen=True)
@@ -122,22 +74,6 @@ class Event:
     body: ClassInfo
     action: str
     documentation: str
-
-    @property
-    def short_name(self) -> str:
-        return snake_case(self.name.removesuffix("Event"))
-
-    @property
-    def sink_method(self) -> str:
-        return f"on_{self.short_name}"
-
-    @property
-    def emit_method(self) -> str:
-        return f"emit_{self.short_name}"
-
-    @property
-    def constant(self) -> str:
-        return constant_case(self.name)
 
 
 @dataclass(frozen=True)
@@ -150,3 +86,24 @@ class ServiceModel:
     events: tuple[Event, ...]
     # Extra imports the client's keyword arguments need, sorted and de-duplicated.
     keyword_imports: tuple[ImportRef, ...]
+
+
+@dataclass(frozen=True)
+class FaultInfo:
+    """A row of the fault table: a fault of the service, with QNames in Clark
+    notation."""
+
+    code: str
+    subcode: str
+    reason: str
+    detail: str
+    operations: tuple[str, ...]
+    pages: tuple[str, ...]
+    source: str  # "pages" (documented) or "wsdscan" (added by the project)
+    note: str  # why the project added or changed it ("" for a documented row)
+    aliases: tuple[str, ...]  # subcodes also read as this fault
+
+    @property
+    def name(self) -> str:
+        """The class name: the subcode's local name."""
+        return self.subcode.rpartition("}")[2]

@@ -16,7 +16,7 @@ from lxml import etree
 
 from .errors import CodegenError
 
-_XS = {"xs": "http://www.w3.org/2001/XMLSchema"}
+_XS_NAMESPACE = "http://www.w3.org/2001/XMLSchema"
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def load(schema_dir: Path) -> SchemaSources:
         (path.parent / location).resolve()
         for path, tree in trees.items()
         for location in _strings(
-            tree.xpath("//xs:include/@schemaLocation", namespaces=_XS)
+            tree.xpath("//xs:include/@schemaLocation", namespaces={"xs": _XS_NAMESPACE})
         )
     }
     entries = tuple(path for path in xsd_files if path not in included)

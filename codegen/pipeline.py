@@ -1,4 +1,5 @@
-"""The generator as a pipeline of named stages: load -> model -> render -> write."""
+"""The generator as a pipeline of named stages: load -> model (dataclasses, service,
+fault table) -> render -> write."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 from .class_index import build_class_index
 from .dataclasses_stage import generate_dataclass_modules
 from .errors import CodegenError
+from .faults_table import read_fault_table
 from .load import load
 from .locations import installed_generated, protected_dir, shipped_schema
 from .render import render
@@ -27,7 +29,8 @@ def build(schema_dir: Path = DEFAULT_SCHEMA) -> dict[str, str]:
     modules = generate_dataclass_modules(sources.xsd_files, sources.modules)
     index = build_class_index(modules)
     service = build_service_model(sources.wsdl_documents, index)
-    return render(service, modules)
+    faults = read_fault_table(schema_dir, service.namespace)
+    return render(service, modules, faults)
 
 
 def generate(

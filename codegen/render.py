@@ -18,7 +18,8 @@ from black.mode import TargetVersion
 from black.parsing import InvalidInput
 
 from .errors import CodegenError
-from .ir import ClassInfo, ImportRef, ServiceModel
+from .filters import filters
+from .ir import ClassInfo, FaultInfo, ImportRef, ServiceModel
 
 TEMPLATES = Path(__file__).parent / "templates"
 # True wherever the bindings land: wsdscan's own generated/ or a project's package made
@@ -29,6 +30,10 @@ HEADER = (
     "# To change it, change the schema and regenerate (wsdscan-codegen generate).\n"
 )
 _ROUTES_MODULE = ImportRef(".", "routes")
+_FAULTS = ImportRef(".faults", "FAULTS")
+# The two layers of the output: models below the runtime, stubs above it.
+MODELS = "models"
+STUBS = "stubs"
 BLACK_MODE = black.Mode(target_versions={TargetVersion.PY311}, line_length=88)
 
 
@@ -73,7 +78,8 @@ class Names:
         return f"{self.stem}Event"
 
     @property
-    def exports(self) -> tuple[str, ...]:
+    def stub_exports(self) -> tuple[str, ...]:
+        """What the stubs package hands on (and the package face, lazily)."""
         return tuple(
             sorted(
                 [
@@ -84,12 +90,18 @@ class Names:
                     self.event_emitter,
                     self.event_union,
                     "EVENT_ROUTES",
+                    "FAULTS",
                     "ROUTES",
-                    "models",
+                    "faults",
                     "routes",
                 ]
             )
         )
+
+    @property
+    def exports(self) -> tuple[str, ...]:
+        """The package face: the two layers and the stub names."""
+        return tuple(sorted([*self.stub_exports, "models", "stubs"]))
 
 
 def _group(refs: Iterable[ImportRef]) -> tuple[ImportGroup, ...]:
@@ -106,7 +118,7 @@ def _class_refs(classes: Iterable[ClassInfo]) -> set[ImportRef]:
 
 
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -114,6 +126,8 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,
     )
+    env.filters.update(filters())
+    return env
 
 
 def format_python(source: str, path: str) -> str:
@@ -124,7 +138,11 @@ def format_python(source: str, path: str) -> str:
         raise CodegenError(f"rendered {path} is not valid Python: {exc}") from exc
 
 
-def render(service: ServiceModel, dataclass_modules: dict[str, str]) -> dict[str, str]:
+def render(
+    service: ServiceModel,
+    dataclass_modules: dict[str, str],
+    faults: tuple[FaultInfo, ...] = (),
+) -> dict[str, str]:
     """Return the whole ``generated/`` tree as ``{relative path: text}``."""
     env = _environment()
     names = Names(service.port_type)
@@ -137,6 +155,7 @@ def render(service: ServiceModel, dataclass_modules: dict[str, str]) -> dict[str
             _class_refs(requests + responses + bodies)
             | {ImportRef("wsdscan.runtime.contract", "EventRoute")}
             | {ImportRef("wsdscan.runtime.contract", "Route")}
+            | {_FAULTS}
         ),
         "client.py": _group(
             _class_refs(requests + responses)
@@ -148,12 +167,18 @@ def render(service: ServiceModel, dataclass_modules: dict[str, str]) -> dict[str
     }
     files: dict[str, str] = {}
     for path, source in dataclass_modules.items():
-        files[f"models/{path}"] = HEADER + source
+        files[f"{MODELS}/{path}"] = HEADER + source
     for path, imports in stub_imports.items():
         template = env.get_template(f"{path}.jinja")
-        files[path] = template.render(
+        files[f"{STUBS}/{path}"] = template.render(
             header=HEADER, service=service, names=names, imports=imports
         )
+    files[f"{STUBS}/faults.py"] = env.get_template("faults.py.jinja").render(
+        header=HEADER, names=names, faults=faults
+    )
+    files[f"{STUBS}/__init__.py"] = env.get_template("stubs_init.py.jinja").render(
+        header=HEADER, names=names
+    )
     files["__init__.py"] = env.get_template("package_init.py.jinja").render(
         header=HEADER, names=names
     )
@@ -163,5 +188,6 @@ def render(service: ServiceModel, dataclass_modules: dict[str, str]) -> dict[str
         for path, text in files.items()
     }
     # PEP 561 marker in every package, so a type checker reads each one as typed.
-    formatted["py.typed"] = formatted["models/py.typed"] = ""
+    for package in ("", f"{MODELS}/", f"{STUBS}/"):
+        formatted[f"{package}py.typed"] = ""
     return dict(sorted(formatted.items()))

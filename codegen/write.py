@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Never reported or removed: caches that Python and tools leave next to the code.
-_IGNORED_PARTS = {"__pycache__", ".mypy_cache", ".ruff_cache"}
+_IGNORED_PARTS = frozenset({"__pycache__", ".mypy_cache", ".ruff_cache"})
 
 
 @dataclass(frozen=True)

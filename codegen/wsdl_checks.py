@@ -11,7 +11,7 @@ from collections.abc import Callable
 from lxml import etree
 
 from .errors import CodegenError
-from .ir import constant_case, snake_case
+from .filters import constant_case, sink_method, snake_case
 from .load import WsdlDocument
 
 WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
@@ -57,14 +57,11 @@ def check_operation_names(doc: WsdlDocument, port_type: etree._Element) -> None:
     def is_event(op: etree._Element) -> bool:
         return op.find(f"{{{WSDL_NS}}}input") is None
 
-    def short(name: str) -> str:
-        return snake_case(name.removesuffix("Event"))
-
     # Each generated name and the operations it must stay unique among: client and
     # server methods, event sink methods, and the route constants of both kinds.
     rules: list[tuple[str, Callable[[str], str], Callable[[etree._Element], bool]]] = [
         ("method ", snake_case, lambda op: not is_event(op)),
-        ("event sink method on_", short, is_event),
+        ("event sink method ", sink_method, is_event),
         ("route constant ", constant_case, lambda op: True),
     ]
     for kind, python_name, applies in rules:

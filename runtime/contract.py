@@ -1,8 +1,9 @@
 """The contract between generated stubs and the runtime.
 
-Generated code imports only this module (and ``faults``): routes as data, the transport a
-client stub is given, the context a server method receives, attachment types for MTOM
-operations and the publisher that event emit helpers call. Keeping it small lets the
+Generated code imports this module (besides the fault bases of ``soap`` and the
+default transport): routes as data, the transport a client stub is given, the context a
+server method receives, attachment types for MTOM operations and the publisher that
+event emit helpers call. Keeping it small lets the
 transport, the HTTP server and the eventing code change without regenerating.
 """
 
@@ -20,6 +21,8 @@ from collections.abc import (
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
+
+from .soap.fault_registry import PROTOCOL_FAULTS, FaultRegistry
 
 RequestT = TypeVar("RequestT")
 ResponseT = TypeVar("ResponseT")
@@ -40,6 +43,9 @@ class Route(Generic[RequestT, ResponseT]):
     # Clark name of the base64Binary element of the response whose content travels as an
     # MTOM (XOP) attachment; None for a plain response.
     attachment_element: str | None = None
+    # Which class a fault answered to this operation becomes: the stubs' registry,
+    # which adds the service's faults (generated from the fault table) to the runtime's.
+    faults: FaultRegistry = PROTOCOL_FAULTS
 
     @property
     def attachment(self) -> bool:
@@ -123,7 +129,7 @@ class AttachmentResponse(Protocol[BodyT_co]):
 
 
 class ClientTransport(Protocol):
-    """What a generated client stub sends through (``wsdscan.runtime.client`` implements it)."""
+    """What a generated client stub sends through (``wsdscan.runtime.transport`` implements it)."""
 
     async def invoke(
         self, route: Route[RequestT, ResponseT], request: RequestT
@@ -138,6 +144,15 @@ class ClientTransport(Protocol):
     ) -> AttachmentResponse[ResponseT]:
         """Like ``invoke`` for an operation whose response carries an MTOM attachment."""
         ...
+
+
+class SoapService(Protocol):
+    """What ``SoapApp`` serves: ``routes`` map request Actions to routes, and each
+    route's ``method`` is an async method ``(request, context) -> response`` of the
+    service (a ``ScannerServiceBase`` subclass, say)."""
+
+    @property
+    def routes(self) -> Mapping[str, Route[Any, Any]]: ...
 
 
 @dataclass(frozen=True)
@@ -155,7 +170,7 @@ class RequestContext:
 class EventPublisher(Protocol):
     """Where server-side emit helpers deliver events (the subscription manager)."""
 
-    async def publish(self, route: EventRoute[Any], body: Any) -> None: ...
+    async def publish(self, route: EventRoute[BodyT], body: BodyT) -> None: ...
 
 
 def build_request(

@@ -1,13 +1,11 @@
-"""Typed errors of the runtime (SOAP faults are in ``faults``).
-
-:class:`WsdScanError` is the one root of everything wsdscan raises on purpose: these
-errors, every ``SoapFault`` and the high-level ``ScanError``."""
+"""The root of the exception tree, :class:`WsdScanError`, and the runtime's transport
+and protocol errors (SOAP faults, also beneath it, are in ``soap``)."""
 
 from __future__ import annotations
 
 
 class WsdScanError(Exception):
-    """Base class of every error wsdscan raises on purpose (SOAP faults included)."""
+    """Base class of every exception wsdscan raises on purpose (README, "Errors")."""
 
 
 class TransportError(WsdScanError):

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from wsdscan.generated import ScannerServiceClient
-from wsdscan.runtime.client import HttpTransport
-from wsdscan.runtime.serve import running
-from wsdscan.runtime.server import SoapApp
+from wsdscan.runtime.server import SoapApp, running
+from wsdscan.runtime.transport import HttpTransport
 
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 

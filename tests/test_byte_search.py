@@ -1,4 +1,4 @@
-"""runtime/byte_search.py: the boundary search gives exactly what bytearray.find gives,
+"""runtime/mtom/byte_search.py: the boundary search gives exactly what bytearray.find gives,
 through the C library's memmem and through its fallback, and leaves the buffer free
 to grow (its speed is in benchmarks/mtom.py)."""
 
@@ -8,8 +8,8 @@ import os
 import random
 
 import pytest
-from wsdscan.runtime import byte_search
-from wsdscan.runtime.byte_search import MEMMEM_MIN, find
+from wsdscan.runtime.mtom import byte_search
+from wsdscan.runtime.mtom.byte_search import MEMMEM_MIN, find
 
 NEEDLE = b"--uuid:0b4c1a5e-5d3a-4c2f-9d0e-8f1b2a3c4d5e"
 

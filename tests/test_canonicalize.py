@@ -8,9 +8,8 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 from wsdscan.generated.models.scan import GetScannerElementsRequest
-from wsdscan.runtime.envelope import parse_envelope
-from wsdscan.runtime.namespaces import WSA, WSCN
-from wsdscan.runtime.xmlbind import bind, canonicalize, parse_xml
+from wsdscan.runtime.soap.envelope import parse_envelope
+from wsdscan.runtime.xmlbind import WSA, WSCN, bind, canonicalize, parse_xml
 
 OLD_SCAN = "http://schemas.microsoft.com/windows/2006/01/wdp/scan"
 HTTPS_SCAN = "https://schemas.microsoft.com/windows/2006/08/wdp/scan"

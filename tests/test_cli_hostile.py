@@ -18,7 +18,7 @@ from cli_support import (
     wsdscan,
 )
 from lxml import etree
-from wsdscan.runtime.faults import WSA_FAULT_ACTION
+from wsdscan.runtime.soap import WSA_FAULT_ACTION
 
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 WSA = "http://schemas.xmlsoap.org/ws/2004/08/addressing"

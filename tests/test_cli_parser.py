@@ -117,7 +117,7 @@ def test_import_wsdscan_stays_light_and_names_load_on_use() -> None:
         "from wsdscan import Scanner, ScanError, WsdScanError, scan\n"
         "assert issubclass(ScanError, WsdScanError) and callable(scan)\n"
         "assert Scanner.__module__ == 'wsdscan.sync'\n"
-        "from wsdscan.runtime.faults import SoapFault\n"
+        "from wsdscan.runtime.soap import SoapFault\n"
         "assert issubclass(SoapFault, WsdScanError)\n"
         "try:\n    wsdscan.nothing\nexcept AttributeError:\n    pass\n"
         "else:\n    raise SystemExit('no AttributeError')\n"

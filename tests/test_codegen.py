@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from wsdscan.codegen import CodegenError, build, check, generate
-from wsdscan.codegen.ir import snake_case
+from wsdscan.codegen.filters import snake_case
 from wsdscan.codegen.pipeline import DEFAULT_OUT, DEFAULT_SCHEMA
 
 SCAN_NS = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
@@ -44,14 +44,14 @@ def test_generate_rewrites_only_changed_files(tmp_path: Path) -> None:
     out = tmp_path / "out"
     first = generate(DEFAULT_SCHEMA, out)
     assert first.missing and not first.changed
-    client = out / "client.py"
+    client = out / "stubs" / "client.py"
     stamp = client.stat().st_mtime_ns
     (out / "stale.py").write_text("x = 1\n")
-    (out / "routes.py").write_text("# edited by hand\n")
+    (out / "stubs" / "routes.py").write_text("# edited by hand\n")
 
     second = generate(DEFAULT_SCHEMA, out)
 
-    assert second.changed == ("routes.py",)
+    assert second.changed == ("stubs/routes.py",)
     assert second.extra == ("stale.py",)
     assert not (out / "stale.py").exists()
     assert client.stat().st_mtime_ns == stamp  # untouched, not rewritten
@@ -61,13 +61,13 @@ def test_generate_rewrites_only_changed_files(tmp_path: Path) -> None:
 def test_check_cli_exits_1_and_lists_differences(tmp_path: Path) -> None:
     out = tmp_path / "out"
     shutil.copytree(DEFAULT_OUT, out, ignore=shutil.ignore_patterns("__pycache__"))
-    (out / "server.py").write_text("# tampered\n")
+    (out / "stubs" / "server.py").write_text("# tampered\n")
     # -P: a source tree in the current folder must not shadow the installed wsdscan.
     cli = [sys.executable, "-P", "-m", "wsdscan.codegen", "check", "--out", str(out)]
 
     result = subprocess.run(cli, capture_output=True, text=True)
     assert result.returncode == 1
-    assert "changed: server.py" in result.stdout
+    assert "changed: stubs/server.py" in result.stdout
 
     generate(DEFAULT_SCHEMA, out)
     result = subprocess.run(cli, capture_output=True, text=True)
@@ -128,12 +128,12 @@ def test_new_element_and_operation_need_no_hand_edits(tmp_path: Path) -> None:
     operations = ast.parse(tree["models/scan.py"])
     classes = {n.name for n in operations.body if isinstance(n, ast.ClassDef)}
     assert {"LampInfo", "GetLampInfoRequest", "GetLampInfoResponse"} <= classes
-    assert "async def get_lamp_info(" in tree["client.py"]
-    assert "verbose: None | bool = None" in tree["client.py"]
-    assert "async def get_lamp_info(" in tree["server.py"]
-    assert f'action="{SCAN_NS}/GetLampInfo"' in tree["routes.py"]
+    assert "async def get_lamp_info(" in tree["stubs/client.py"]
+    assert "verbose: None | bool = None" in tree["stubs/client.py"]
+    assert "async def get_lamp_info(" in tree["stubs/server.py"]
+    assert f'action="{SCAN_NS}/GetLampInfo"' in tree["stubs/routes.py"]
     # The unchanged schema still yields the committed tree: the change is the addition.
-    assert "get_lamp_info" not in (DEFAULT_OUT / "client.py").read_text()
+    assert "get_lamp_info" not in (DEFAULT_OUT / "stubs" / "client.py").read_text()
 
 
 def test_missing_message_element_is_a_clear_error(tmp_path: Path) -> None:

@@ -173,11 +173,11 @@ def test_outside_a_checkout_generate_needs_out_and_check_reads_the_installed_tre
         before
     )
 
-    (root / "generated" / "routes.py").write_text("# broken install\n")
+    (root / "generated" / "stubs" / "routes.py").write_text("# broken install\n")
     assert cli.main(["check"]) == 1
     output = capsys.readouterr().out
     assert "pass --out to check your own bindings, or reinstall wsdscan" in output
-    assert "changed: routes.py" in output
+    assert "changed: stubs/routes.py" in output
 
 
 def test_bindings_stand_only_on_the_runtime() -> None:

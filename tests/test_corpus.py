@@ -16,9 +16,10 @@ from wsdscan.generated.models.scan import (
     GetScannerElementsResponse,
     ScanAvailableEvent,
 )
-from wsdscan.runtime import faults
-from wsdscan.runtime.envelope import parse_envelope
+from wsdscan.generated.stubs import faults as scan_faults
+from wsdscan.runtime import soap
 from wsdscan.runtime.mtom import detach_includes
+from wsdscan.runtime.soap.envelope import parse_envelope
 from wsdscan.runtime.xmlbind import bind, canonicalize, parse_xml
 
 SCAN_NS = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
@@ -66,10 +67,10 @@ def test_capture_parses_into_generated_classes(path: Path) -> None:
     action = envelope.addressing.action
     assert action, "every captured message carries wsa:Action"
     assert envelope.body is not None
-    if action == faults.WSA_FAULT_ACTION:
-        fault = faults.fault_from_element(envelope.body)
+    if action == soap.WSA_FAULT_ACTION:
+        fault = scan_faults.FAULTS.from_element(envelope.body)
         assert (
-            type(fault) is not faults.SoapFault
+            type(fault) is not soap.SoapFault
         ), "a documented subcode maps to its class"
         return
     if action in ROUTES:

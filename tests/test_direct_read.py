@@ -24,14 +24,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from wsdscan.runtime import netstream
+from wsdscan.runtime.transport import receive_buffer
 
 DEADLINE = 10.0
 
 
 @dataclass
 class Connection:
-    receiver: netstream._Receiver
+    receiver: receive_buffer.Receiver
     transport: asyncio.Transport
     peer: socket.socket
 
@@ -66,7 +66,7 @@ async def _connection() -> AsyncIterator[Connection]:
     loop = asyncio.get_running_loop()
     try:
         transport, receiver = await loop.create_connection(
-            netstream._Receiver, "127.0.0.1", listener.getsockname()[1]
+            receive_buffer.Receiver, "127.0.0.1", listener.getsockname()[1]
         )
         peer, _ = listener.accept()
     finally:
@@ -99,7 +99,7 @@ def _loop_turns() -> Iterator[list[int]]:
         handle.cancel()
 
 
-def _consume(receiver: netstream._Receiver) -> bytes:
+def _consume(receiver: receive_buffer.Receiver) -> bytes:
     data = bytes(receiver.buffer[receiver.start : receiver.end])
     receiver.start = receiver.end
     return data
@@ -119,7 +119,7 @@ async def test_a_direct_read_that_fills_the_buffer_pauses_reading(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # A small buffer, so that more than fits is surely queued on the socket at once.
-    monkeypatch.setattr(netstream, "SMALL_BUFFER", 16 * 1024)
+    monkeypatch.setattr(receive_buffer, "SMALL_BUFFER", 16 * 1024)
     errors: list[dict[str, Any]] = []
     asyncio.get_running_loop().set_exception_handler(lambda _, c: errors.append(c))
     async with _connection() as conn:
@@ -146,7 +146,7 @@ async def test_a_direct_read_that_fills_the_buffer_pauses_reading(
 async def test_a_reader_gives_the_loop_a_turn_after_its_budget(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(netstream, "DIRECT_READ_BUDGET", 8 * 1024)
+    monkeypatch.setattr(receive_buffer, "DIRECT_READ_BUDGET", 8 * 1024)
     async with _connection() as conn:
         conn.send(b"a" * 20_000)
         with _loop_turns() as turns:

@@ -11,14 +11,14 @@ from xml.etree.ElementTree import QName
 
 import pytest
 from project_data import CORPUS_DIR
-from wsdscan.runtime.discovery_messages import parse_discovery_message
-from wsdscan.runtime.discovery_names import (
+from wsdscan.runtime.discovery.messages import parse_discovery_message
+from wsdscan.runtime.discovery.metadata import parse_metadata
+from wsdscan.runtime.discovery.names import (
     DEVICE_TYPE,
     SCAN_DEVICE_TYPE,
     SCANNER_SERVICE_TYPE,
 )
-from wsdscan.runtime.envelope import parse_envelope
-from wsdscan.runtime.metadata import parse_metadata
+from wsdscan.runtime.soap.envelope import parse_envelope
 
 CORPUS = CORPUS_DIR
 CAPTURES = CORPUS / "sane-airscan-0.99.27-captures" / "discovery-netns"

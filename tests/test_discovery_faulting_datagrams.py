@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 from lxml import etree
-from wsdscan.runtime.discovery_client import probe
-from wsdscan.runtime.discovery_messages import (
+from wsdscan.runtime.discovery.client import probe
+from wsdscan.runtime.discovery.messages import (
     Announcement,
     app_sequence_element,
     build_probe,
@@ -21,14 +21,14 @@ from wsdscan.runtime.discovery_messages import (
     probe_matches_element,
     read_datagram,
 )
-from wsdscan.runtime.discovery_names import (
+from wsdscan.runtime.discovery.names import (
     DEVICE_TYPE,
     PROBE_MATCHES,
     SCAN_DEVICE_TYPE,
 )
-from wsdscan.runtime.discovery_target import DiscoveryTarget
-from wsdscan.runtime.envelope import ANONYMOUS, build_envelope
-from wsdscan.runtime.namespaces import SOAP_ENV
+from wsdscan.runtime.discovery.target import DiscoveryTarget
+from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope
+from wsdscan.runtime.xmlbind import SOAP_ENV
 
 ENDPOINT = "urn:uuid:0b5a51ad-0000-4000-8000-0000000000fa"
 MATCH = Announcement(ENDPOINT, (SCAN_DEVICE_TYPE,), ("http://127.0.0.1:1/d",), 1)

@@ -13,35 +13,34 @@ from xml.etree.ElementTree import QName
 
 import httpx
 import pytest
-from wsdscan.runtime import discovery_client
-from wsdscan.runtime.discovery_client import (
-    DEFAULT_TIMEOUT,
+from wsdscan.runtime.discovery import client as discovery_client
+from wsdscan.runtime.discovery.client import (
+    DISCOVERY_TIMEOUT,
     http_probe_url,
     probe,
     probe_http,
     resolve,
 )
-from wsdscan.runtime.discovery_messages import (
+from wsdscan.runtime.discovery.messages import (
     Announcement,
     app_sequence_element,
     build_probe,
     build_probe_matches,
     parse_discovery_message,
 )
-from wsdscan.runtime.discovery_names import (
+from wsdscan.runtime.discovery.metadata import fetch_metadata, parse_metadata
+from wsdscan.runtime.discovery.metadata_host import DEVICE_PATH
+from wsdscan.runtime.discovery.names import (
     DEVICE_TYPE,
     PNPX,
     SCAN_DEVICE_TYPE,
     STABLE_PROBE_PATH,
     TRANSFER_GET,
 )
-from wsdscan.runtime.discovery_target import DiscoveryTarget
-from wsdscan.runtime.envelope import ANONYMOUS, build_envelope, parse_envelope
-from wsdscan.runtime.metadata import fetch_metadata, parse_metadata
-from wsdscan.runtime.metadata_host import DEVICE_PATH
-from wsdscan.runtime.namespaces import WSCN_2006_01
-from wsdscan.runtime.serve import RunningServer, running
-from wsdscan.runtime.server import ASGIApp, SoapApp
+from wsdscan.runtime.discovery.target import DiscoveryTarget
+from wsdscan.runtime.server import ASGIApp, RunningServer, SoapApp, running
+from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope, parse_envelope
+from wsdscan.runtime.xmlbind import WSCN_2006_01
 
 from wsdscan.discover import (
     DiscoveredScanner,
@@ -187,7 +186,7 @@ async def test_client_reads_two_records_from_a_slow_responder() -> None:
         elapsed = time.monotonic() - started
     finally:
         transport.close()
-    assert DEFAULT_TIMEOUT > 2.7 and elapsed < DEFAULT_TIMEOUT + 1.0
+    assert DISCOVERY_TIMEOUT > 2.7 and elapsed < DISCOVERY_TIMEOUT + 1.0
     assert [(a.endpoint, a.metadata_version) for a in found] == [
         ("urn:uuid:printer", 3),
         ("uuid:scanner", 2),

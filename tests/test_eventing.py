@@ -19,10 +19,8 @@ from wsdscan.generated import EVENT_ROUTES, ScannerServiceClient, ScannerService
 from wsdscan.generated import ScannerServiceEventSink as Sink
 from wsdscan.generated import routes as gen_routes
 from wsdscan.generated.models import scan
-from wsdscan.runtime import eventing_wire as wire
-from wsdscan.runtime import faults
-from wsdscan.runtime.client import HttpTransport
-from wsdscan.runtime.envelope import ANONYMOUS, build_envelope
+from wsdscan.generated.stubs import faults as scan_faults
+from wsdscan.runtime import soap
 from wsdscan.runtime.eventing import (
     DeliveryPolicy,
     EventReceiver,
@@ -30,13 +28,13 @@ from wsdscan.runtime.eventing import (
     ScanDestinationRequest,
     SubscriptionChange,
     SubscriptionManager,
+    wire,
 )
-from wsdscan.runtime.eventing_subscriber import running_sink
-from wsdscan.runtime.eventing_transport import request, unlimited_client
-from wsdscan.runtime.namespaces import WSA, WSCN
-from wsdscan.runtime.serve import running
-from wsdscan.runtime.server import SoapApp
-from wsdscan.runtime.xmlbind import WSE
+from wsdscan.runtime.eventing.receiver import running_sink
+from wsdscan.runtime.server import SoapApp, running
+from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope
+from wsdscan.runtime.transport import UNLIMITED, HttpTransport, SoapClient
+from wsdscan.runtime.xmlbind import WSA, WSCN, WSE
 
 from wsdscan.cli import press as press_cli
 from wsdscan.press import press, serve_eventing
@@ -239,11 +237,11 @@ async def test_subscribe_gives_identifier_expiry_and_tokens(
 
 
 async def test_filters_windows_and_spec_forms(source: Scanner) -> None:
-    async with unlimited_client(5) as client:
+    async with SoapClient(timeout=5, limits=UNLIMITED) as client:
 
         async def actions(filter_xml: str) -> frozenset[str]:
-            reply = await request(
-                client, source.url, wire.SUBSCRIBE, _subscribe_body(filter_xml)
+            reply = await client.request(
+                source.url, wire.SUBSCRIBE, _subscribe_body(filter_xml)
             )
             identifier = reply.body.findtext(f".//{{{WSE}}}Identifier")
             (found,) = [
@@ -285,13 +283,13 @@ async def test_filters_windows_and_spec_forms(source: Scanner) -> None:
         ]
         for body, fault_class in refused:
             # On the wire: the subcode's prefix is declared, as the wse namespace.
-            assert await _wire_subcode(client, source.url, body) == (
+            assert await _wire_subcode(client.http, source.url, body) == (
                 WSE_2004_08,
                 fault_class.__name__,
             )
             # And the client raises the typed fault.
             with pytest.raises(fault_class) as caught:
-                await request(client, source.url, wire.SUBSCRIBE, body)
+                await client.request(source.url, wire.SUBSCRIBE, body)
             assert caught.value.subcode == f"{{{WSE_2004_08}}}{fault_class.__name__}"
 
 
@@ -320,7 +318,7 @@ async def test_unsubscribe_stops_events(
     await source.manager.drain()
     await asyncio.sleep(0.2)
     assert sink.of("scanner_status_condition_cleared") == []
-    with pytest.raises(faults.DestinationUnreachable):
+    with pytest.raises(soap.DestinationUnreachable):
         await sub.get_status()
 
 
@@ -346,7 +344,7 @@ async def test_virtual_scanner_emits_all_seven_events(
                 document_description=scan.DocumentDescription(document_name="x"),
             )
             await result.read()
-        with pytest.raises(faults.ClientErrorNoImagesAvailable):
+        with pytest.raises(scan_faults.ClientErrorNoImagesAvailable):
             await client.retrieve_image(
                 job_id=job.job_id,
                 job_token=job.job_token,
@@ -425,7 +423,7 @@ async def test_jam_is_reported_and_refuses_jobs(
     assert summary.scanner_state == scan.ScannerStateKnownValue.STOPPED
     async with HttpTransport(source.url) as transport:
         client = ScannerServiceClient(transport)
-        with pytest.raises(faults.ServerErrorNotAcceptingJobs):
+        with pytest.raises(scan_faults.ServerErrorNotAcceptingJobs):
             await client.create_scan_job(scan_ticket=await _ticket(source.url))
     assert sink.of("scanner_status_condition_cleared") == []
     # What `wsdscan press URL --clear-jam` runs.
@@ -479,7 +477,7 @@ async def test_destination_token_is_checked(
         actions=[gen_routes.SCAN_AVAILABLE_EVENT.action],
         destinations=[ScanDestinationRequest("Desk", "ctx")],
     )
-    with pytest.raises(faults.InvalidArgs):
+    with pytest.raises(scan_faults.InvalidArgs):
         await press(source.url, "Nobody")
     await press(source.url, "Desk")
     await sink.wait("scan_available")
@@ -488,13 +486,13 @@ async def test_destination_token_is_checked(
     ticket = await _ticket(source.url, "Platen")
     async with HttpTransport(source.url) as transport:
         client = ScannerServiceClient(transport)
-        with pytest.raises(faults.ClientErrorInvalidDestinationToken):
+        with pytest.raises(scan_faults.ClientErrorInvalidDestinationToken):
             await client.create_scan_job(
                 scan_identifier=identifier,
                 destination_token="not-the-token",
                 scan_ticket=ticket,
             )
-        with pytest.raises(faults.ClientErrorInvalidScanIdentifier):
+        with pytest.raises(scan_faults.ClientErrorInvalidScanIdentifier):
             await client.create_scan_job(
                 scan_identifier="made-up",
                 destination_token=sub.destination_tokens["ctx"],
@@ -508,7 +506,7 @@ async def test_destination_token_is_checked(
         assert job.job_id > 0
         await client.cancel_job(job_id=job.job_id)
         # One press, one job: the identifier is used up.
-        with pytest.raises(faults.ClientErrorInvalidScanIdentifier):
+        with pytest.raises(scan_faults.ClientErrorInvalidScanIdentifier):
             await client.create_scan_job(
                 scan_identifier=identifier,
                 destination_token=sub.destination_tokens["ctx"],
@@ -585,8 +583,8 @@ async def test_dead_sink_delays_no_one_and_is_dropped(receiver: EventReceiver) -
         )
         end_to = wire.EndpointReference(end_server.url(end_path))
         body.insert(0, end_to.element(wire.wse("EndTo")))
-        async with unlimited_client(5) as client:
-            await request(client, source.url, wire.SUBSCRIBE, body)
+        async with SoapClient(timeout=5, limits=UNLIMITED) as client:
+            await client.request(source.url, wire.SUBSCRIBE, body)
         others = [Recorder() for _ in range(20)]
         await asyncio.gather(*(receiver.subscribe(source.url, s) for s in others))
         assert len(source.manager.subscriptions) == 21

@@ -19,9 +19,7 @@ from test_eventing import Recorder, eventually
 from wsdscan.generated import EVENT_ROUTES, ScannerServiceEvents
 from wsdscan.generated import routes as gen_routes
 from wsdscan.generated.models import scan
-from wsdscan.runtime import eventing_wire as wire
 from wsdscan.runtime.contract import RequestContext
-from wsdscan.runtime.envelope import Envelope
 from wsdscan.runtime.eventing import (
     DeliveryPolicy,
     EventReceiver,
@@ -29,12 +27,21 @@ from wsdscan.runtime.eventing import (
     ScanDestinationRequest,
     SubscriptionChange,
     SubscriptionManager,
+    wire,
 )
-from wsdscan.runtime.eventing_subscriber import running_sink
-from wsdscan.runtime.eventing_transport import request, unlimited_client
-from wsdscan.runtime.faults import ServerFault
-from wsdscan.runtime.serve import running
-from wsdscan.runtime.server import RawHandler, Receive, Scope, Send, SoapApp, SoapReply
+from wsdscan.runtime.eventing.receiver import running_sink
+from wsdscan.runtime.server import (
+    RawHandler,
+    Receive,
+    Scope,
+    Send,
+    SoapApp,
+    SoapReply,
+    running,
+)
+from wsdscan.runtime.soap import ServerFault
+from wsdscan.runtime.soap.envelope import Envelope
+from wsdscan.runtime.transport import UNLIMITED, SoapClient
 
 from wsdscan.press import serve_eventing
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
@@ -265,7 +272,7 @@ async def test_default_policy_drops_a_sink_at_the_third_failure_in_a_row() -> No
         device() as dev,
         running(failing) as bad,
         running_sink(end_app, "127.0.0.1", 0) as end_server,
-        unlimited_client(5) as client,
+        SoapClient(timeout=5, limits=UNLIMITED) as client,
     ):
         body = etree.Element(f"{{{WSE}}}Subscribe", nsmap={"wse": WSE})
         body.append(
@@ -275,7 +282,7 @@ async def test_default_policy_drops_a_sink_at_the_third_failure_in_a_row() -> No
         delivery.append(
             wire.EndpointReference(bad.url("/sink")).element(f"{{{WSE}}}NotifyTo")
         )
-        reply = await request(client, dev.url, wire.SUBSCRIBE, body)
+        reply = await client.request(dev.url, wire.SUBSCRIBE, body)
         assert reply.body is not None
         identifier = reply.body.findtext(f".//{{{WSE}}}Identifier")
         assert dev.manager.policy == DeliveryPolicy()

@@ -21,18 +21,17 @@ import pytest
 from lxml import etree
 from test_eventing import Recorder, eventually, served
 from wsdscan.generated import EVENT_ROUTES
-from wsdscan.runtime import eventing_wire as wire
 from wsdscan.runtime.errors import TransportError
 from wsdscan.runtime.eventing import (
     EventReceiver,
     EventSinkApp,
     SubscriptionChange,
     SubscriptionManager,
+    wire,
 )
-from wsdscan.runtime.eventing_subscriber import running_sink
-from wsdscan.runtime.eventing_transport import request, unlimited_client
-from wsdscan.runtime.serve import running
-from wsdscan.runtime.server import ServerLimits, SoapApp
+from wsdscan.runtime.eventing.receiver import running_sink
+from wsdscan.runtime.server import ServerLimits, SoapApp, running
+from wsdscan.runtime.transport import UNLIMITED, SoapClient
 
 from wsdscan.receive import ReceivedJob, ScanToPC
 from wsdscan.virtual import VirtualScanner
@@ -157,9 +156,12 @@ async def event_source(
     manager = SubscriptionManager(routes=EVENT_ROUTES, clock=clock)
     app = SoapApp(VirtualScanner(), handlers=manager.handlers())
     # (TCP_NODELAY: a plain client waits for delayed ACKs, ~40 ms per request.)
-    async with running(app) as server, unlimited_client(10.0) as client:
+    async with (
+        running(app) as server,
+        SoapClient(timeout=10.0, limits=UNLIMITED) as client,
+    ):
         try:
-            yield Source(server.url("/WSDScanner"), manager, client)
+            yield Source(server.url("/WSDScanner"), manager, client.http)
         finally:
             await manager.aclose()
 
@@ -401,10 +403,10 @@ async def fake_source(manager: str) -> AsyncIterator[FakeSource]:
 
 
 async def test_request_to_an_invalid_port_is_a_transport_error() -> None:
-    client = unlimited_client(2.0)
+    client = SoapClient(timeout=2.0, limits=UNLIMITED)
     try:
         with pytest.raises(TransportError, match="99999"):
-            await request(client, "http://127.0.0.1:99999/x", wire.RENEW, None)
+            await client.request("http://127.0.0.1:99999/x", wire.RENEW, None)
     finally:
         await client.aclose()
 

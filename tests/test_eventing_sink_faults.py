@@ -14,7 +14,7 @@ import pytest
 from test_eventing import Recorder
 from wsdscan.generated import EVENT_ROUTES
 from wsdscan.runtime.eventing import EventSinkApp
-from wsdscan.runtime.eventing_subscriber import running_sink
+from wsdscan.runtime.eventing.receiver import running_sink
 
 # Independent of the modules under test on purpose.
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"

@@ -1,4 +1,6 @@
-"""Tests for wsdscan.runtime.faults.
+"""Tests for the faults: the runtime's bases, protocol faults, registry and codec
+(wsdscan.runtime.soap) and the WS-Scan classes generated from the fault table
+(wsdscan.generated.stubs.faults).
 
 The documented faults come from the WS-Scan reference pages, not from a hand-typed
 list: ``schema/faults.toml`` is derived from every "Fault property" table and every
@@ -21,26 +23,30 @@ from lxml import etree
 from project_data import CORPUS_DIR, FAULTS_TOML
 from spec_pages import page_xml
 from ws_scan_names import OPERATIONS
-from wsdscan.runtime import faults
-from wsdscan.runtime.envelope import build_envelope
-from wsdscan.runtime.faults import (
-    FAULTS_BY_CODE,
-    FAULTS_BY_SUBCODE,
-    WSA_FAULT_ACTION,
-    ActionNotSupported,
+from wsdscan.generated.stubs import faults as scan_faults
+from wsdscan.generated.stubs.faults import (
+    FAULTS,
     ClientErrorJobIdNotFound,
     ClientErrorNoImagesAvailable,
     OperationFailed,
-    ScanFault,
     ServerErrorNotAcceptingJobs,
     ServerErrorTemporaryError,
+)
+from wsdscan.runtime.soap import (
+    INVALID_ARGS,
+    PROTOCOL_FAULTS,
+    SOAP_SENDER,
+    WSA_FAULT_ACTION,
+    ActionNotSupported,
+    ScanFault,
     ServerFault,
     SoapFault,
     VersionMismatch,
-    fault_from_element,
-    fault_from_subcode,
     fault_to_element,
+    faults,
+    invalid_args,
 )
+from wsdscan.runtime.soap.envelope import build_envelope
 
 # Independent of the module under test on purpose.
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
@@ -105,6 +111,7 @@ def read_documented_faults() -> list[DocumentedFault]:
                 reason=entry["reason"],
             )
             for entry in TABLE["fault"]
+            if entry["source"] == "pages"
             for page in entry["pages"]
         ),
         key=lambda doc: (doc.page, doc.subcode),
@@ -122,17 +129,18 @@ def mentioned_scan_fault_names() -> set[str]:
 
 DOCUMENTED = read_documented_faults()
 ALL_CLASSES: list[type[SoapFault]] = sorted(
-    {*FAULTS_BY_SUBCODE.values(), *FAULTS_BY_CODE.values(), ServerFault},
+    {*FAULTS.by_subcode.values(), *FAULTS.by_code.values(), ServerFault},
     key=lambda cls: cls.__name__,
 )
 
 
-# Every fault class the module defines, found by introspection rather than from its
-# registries, so that a class missing from them is caught too.
+# Every fault class the runtime and the stubs define, found by introspection rather
+# than from their registries, so that a class missing from them is caught too.
 DEFINED_CLASSES: list[type[SoapFault]] = [
     cls
-    for _, cls in inspect.getmembers(faults, inspect.isclass)
-    if issubclass(cls, SoapFault) and cls.__module__ == faults.__name__
+    for module in (faults, scan_faults)
+    for _, cls in inspect.getmembers(module, inspect.isclass)
+    if issubclass(cls, SoapFault) and cls.__module__ == module.__name__
 ]
 # Bases without a code/subcode of their own: on receipt they cannot be told apart from
 # the generic fault for their code (plain SoapFault, or ServerFault for Receiver).
@@ -141,7 +149,7 @@ ABSTRACT_BASES = {SoapFault, ScanFault, faults.AddressingFault, faults.EventingF
 
 def _roundtrip(fault: SoapFault) -> SoapFault:
     data = etree.tostring(fault_to_element(fault))
-    return fault_from_element(etree.fromstring(data))
+    return FAULTS.from_element(etree.fromstring(data))
 
 
 def _fault_xml(code: str, subcode: str, ns_decls: str, reason: str = "r") -> bytes:
@@ -167,18 +175,23 @@ def test_spec_tables_are_found_on_the_common_and_operation_pages() -> None:
 
 def test_fault_table_is_complete_sorted_and_typed() -> None:
     entries = TABLE["fault"]
-    assert len(entries) >= 14
+    documented = [entry for entry in entries if entry["source"] == "pages"]
+    added = [entry for entry in entries if entry["source"] != "pages"]
+    assert len(documented) >= 14
+    assert entries == documented + added  # the pages' rows first, then the project's
+    for rows in (documented, added):
+        subcodes = [entry["subcode"] for entry in rows]
+        assert subcodes == sorted(subcodes)
     subcodes = [entry["subcode"] for entry in entries]
-    assert subcodes == sorted(subcodes) and len(set(subcodes)) == len(subcodes)
+    assert len(set(subcodes)) == len(subcodes)
+    page_keys = {"code", "subcode", "reason", "detail", "operations", "pages", "source"}
     for entry in entries:
-        assert set(entry) == {
-            "code",
-            "subcode",
-            "reason",
-            "detail",
-            "operations",
-            "pages",
-        }, entry
+        if entry["source"] == "pages":
+            assert set(entry) == page_keys, entry
+        else:
+            assert entry["source"] == "wsdscan", entry
+            assert set(entry) - {"aliases"} == page_keys | {"note"}, entry
+            assert entry["note"].strip(), entry
         assert entry["code"] in {"soap:Sender", "soap:Receiver"}, entry
         assert _PAGE_QNAME.match(entry["subcode"]), entry
         assert entry["reason"].strip() and entry["detail"].strip(), entry
@@ -186,14 +199,87 @@ def test_fault_table_is_complete_sorted_and_typed() -> None:
             assert entry[key] and entry[key] == sorted(set(entry[key])), entry
         assert set(entry["operations"]) <= set(OPERATIONS), entry
         assert all(page.endswith(".md") for page in entry["pages"]), entry
+    documented_names = {e["subcode"].partition(":")[2] for e in documented}
+    added_names = {e["subcode"].partition(":")[2] for e in added}
     for entry in TABLE.get("mentioned", []):
         assert set(entry) == {"name", "pages"}
-        assert entry["name"] not in {s.partition(":")[2] for s in subcodes}
+        assert entry["name"] not in documented_names
+        # A name the pages use without a table gets a row of the project's own.
+        assert entry["name"] in added_names
         assert entry["pages"] == sorted(set(entry["pages"])) and entry["pages"]
 
 
+def _clark_row(text: str) -> str:
+    prefix, _, local = text.partition(":")
+    return f"{{{TABLE['prefixes'][prefix]}}}{local}"
+
+
+def test_generated_classes_are_the_tables_scan_rows() -> None:
+    """Every row in the scan namespace is a generated class with its code, subcode,
+    reason and aliases; a documented row that a project row names as an alias is
+    read as that row's class; nothing else is generated."""
+    superseded = {a for e in TABLE["fault"] for a in e.get("aliases", [])}
+    expected = {}
+    for entry in TABLE["fault"]:
+        if entry["subcode"] in superseded or not entry["subcode"].startswith("wscn:"):
+            continue
+        expected[entry["subcode"].partition(":")[2]] = entry
+    generated = {
+        cls.__name__: cls
+        for cls in DEFINED_CLASSES
+        if cls.__module__ == scan_faults.__name__
+    }
+    assert set(generated) == set(expected)
+    assert sorted(scan_faults.__all__) == sorted([*expected, "FAULTS"])
+    for name, entry in expected.items():
+        cls = generated[name]
+        assert issubclass(cls, ScanFault)
+        assert cls.CODE == _clark_row(entry["code"])
+        assert cls.SUBCODE == _clark_row(entry["subcode"])
+        assert cls.REASON == entry["reason"]
+        assert cls.ALIASES == tuple(_clark_row(a) for a in entry.get("aliases", []))
+        assert FAULTS.by_subcode[cls.SUBCODE] is cls
+        for alias in cls.ALIASES:
+            assert FAULTS.class_for_subcode(alias) is cls
+    # The wsa: rows are the runtime's protocol faults.
+    for entry in TABLE["fault"]:
+        if entry["subcode"].startswith("wsa:"):
+            cls = PROTOCOL_FAULTS.by_subcode[_clark_row(entry["subcode"])]
+            assert (cls.CODE, cls.REASON) == (
+                _clark_row(entry["code"]),
+                entry["reason"],
+            )
+
+
+def test_the_runtime_raises_invalid_args_by_subcode() -> None:
+    """The runtime cannot import the generated class: it raises the table's
+    wscn:InvalidArgs through the ScanFault base, and a client typing the reply with
+    the stubs' registry gets the generated class."""
+    fault = invalid_args("body too large")
+    cls = scan_faults.InvalidArgs
+    assert type(fault) is ScanFault and fault.reason == "body too large"
+    assert (
+        (fault.code, fault.subcode)
+        == (cls.CODE, cls.SUBCODE)
+        == (
+            SOAP_SENDER,
+            INVALID_ARGS,
+        )
+    )
+    back = _roundtrip(fault)
+    assert type(back) is cls and back.reason == "body too large"
+    # Without the stubs' registry a WS-Scan subcode stays a plain fault.
+    data = etree.tostring(fault_to_element(fault))
+    plain = PROTOCOL_FAULTS.from_element(etree.fromstring(data))
+    assert type(plain) is SoapFault and plain.subcode == INVALID_ARGS
+
+
 def test_fault_table_operations() -> None:
-    by_local = {entry["subcode"].partition(":")[2]: entry for entry in TABLE["fault"]}
+    by_local = {
+        entry["subcode"].partition(":")[2]: entry
+        for entry in TABLE["fault"]
+        if entry["source"] == "pages"
+    }
     for entry in by_local.values():
         if COMMON_PAGE in entry["pages"]:  # every operation returns the common ones
             assert entry["operations"] == sorted(OPERATIONS), entry
@@ -228,15 +314,18 @@ def test_same_subcode_is_documented_consistently_across_pages() -> None:
 
 @pytest.mark.parametrize("doc", DOCUMENTED, ids=lambda d: f"{d.page}:{d.local}")
 def test_documented_fault_has_its_class(doc: DocumentedFault) -> None:
-    cls = getattr(faults, doc.local)
+    cls = getattr(
+        scan_faults if doc.canonical_subcode.startswith(f"{{{SCAN}}}") else faults,
+        doc.local,
+    )
     assert issubclass(cls, SoapFault)
     assert cls.__name__ == doc.local
     assert cls.CODE == doc.code
     assert cls.SUBCODE == doc.canonical_subcode
     assert cls.REASON == doc.reason
-    assert FAULTS_BY_SUBCODE[doc.canonical_subcode] is cls
+    assert FAULTS.by_subcode[doc.canonical_subcode] is cls
     # the subcode exactly as the page writes it resolves too (wprt: included)
-    assert type(fault_from_subcode(doc.code, doc.subcode)) is cls
+    assert type(FAULTS.from_subcode(doc.code, doc.subcode)) is cls
     instance = cls()
     assert (instance.code, instance.subcode, instance.reason) == (
         doc.code,
@@ -248,22 +337,22 @@ def test_documented_fault_has_its_class(doc: DocumentedFault) -> None:
 
 @pytest.mark.parametrize("name", sorted(mentioned_scan_fault_names()))
 def test_every_scan_error_name_in_the_spec_has_a_class(name: str) -> None:
-    cls = getattr(faults, name)
+    cls = getattr(scan_faults, name)
     assert issubclass(cls, ScanFault)
-    assert FAULTS_BY_SUBCODE[f"{{{SCAN}}}{name}"] is cls
-    assert name in faults.__all__
+    assert FAULTS.by_subcode[f"{{{SCAN}}}{name}"] is cls
+    assert name in scan_faults.__all__
 
 
 def test_registry_has_one_class_per_subcode_and_no_strays() -> None:
-    for subcode, cls in FAULTS_BY_SUBCODE.items():
+    for subcode, cls in FAULTS.by_subcode.items():
         assert cls.SUBCODE == subcode
         assert subcode.startswith("{")
         assert subcode.rpartition("}")[2] == cls.__name__
-    assert len({cls.__name__ for cls in FAULTS_BY_SUBCODE.values()}) == len(
-        FAULTS_BY_SUBCODE
+    assert len({cls.__name__ for cls in FAULTS.by_subcode.values()}) == len(
+        FAULTS.by_subcode
     )
     with pytest.raises(TypeError):
-        FAULTS_BY_SUBCODE["x"] = SoapFault  # type: ignore[index]
+        FAULTS.by_subcode["x"] = SoapFault  # type: ignore[index]
 
 
 def test_addressing_and_soap_faults() -> None:
@@ -274,12 +363,12 @@ def test_addressing_and_soap_faults() -> None:
         "InvalidMessageInformationHeader",
         "MessageInformationHeaderRequired",
     ):
-        cls = FAULTS_BY_SUBCODE[f"{{{WSA}}}{name}"]
+        cls = FAULTS.by_subcode[f"{{{WSA}}}{name}"]
         assert cls.__name__ == name
         assert cls.CODE == f"{{{SOAP12}}}Sender"
         assert cls().http_status == 400
     for name in ("VersionMismatch", "MustUnderstand", "DataEncodingUnknown"):
-        cls = FAULTS_BY_CODE[f"{{{SOAP12}}}{name}"]
+        cls = FAULTS.by_code[f"{{{SOAP12}}}{name}"]
         assert cls.__name__ == name and cls.SUBCODE is None
         assert cls().http_status == 500
     assert OperationFailed.SUBCODE == f"{{{SCAN}}}OperationFailed"
@@ -401,7 +490,7 @@ def test_wire_fault_qnames_are_declared_and_round_trip(cls: type[SoapFault]) -> 
     alone = etree.tostring(fault_to_element(fault))
     for data in (wire, alone):
         assert [f"{{{ns}}}{local}" for ns, local in _value_qnames(data)] == expected
-        back = fault_from_element(etree.fromstring(data))
+        back = FAULTS.from_element(etree.fromstring(data))
         if cls in ABSTRACT_BASES:
             assert (back.code, back.subcode) == (cls.CODE, None)
         else:
@@ -423,7 +512,7 @@ def test_round_trip_inside_an_envelope_with_other_prefixes() -> None:
     )
     body = etree.SubElement(envelope, f"{{{SOAP12}}}Body")
     body.append(fault_to_element(ClientErrorNoImagesAvailable()))
-    back = fault_from_element(etree.fromstring(etree.tostring(envelope)))
+    back = FAULTS.from_element(etree.fromstring(etree.tostring(envelope)))
     assert type(back) is ClientErrorNoImagesAvailable
     assert back.code == f"{{{SOAP12}}}Sender"
 
@@ -462,7 +551,7 @@ def test_unknown_namespace_gets_a_declared_prefix_and_round_trips() -> None:
 def test_any_prefix_and_namespace_variant_resolves(
     code: str, subcode: str, decls: str
 ) -> None:
-    fault = fault_from_element(etree.fromstring(_fault_xml(code, subcode, decls)))
+    fault = FAULTS.from_element(etree.fromstring(_fault_xml(code, subcode, decls)))
     assert type(fault) is ClientErrorJobIdNotFound
     assert fault.code == f"{{{SOAP12}}}Sender"
     assert fault.subcode == f"{{{SCAN}}}ClientErrorJobIdNotFound"
@@ -472,7 +561,7 @@ def test_any_prefix_and_namespace_variant_resolves(
 def test_prefix_is_resolved_in_scope_not_by_name() -> None:
     # "wscn" bound to an unrelated namespace must NOT resolve to the scan fault.
     xml = _fault_xml("s:Sender", "wscn:ClientErrorJobIdNotFound", 'xmlns:wscn="urn:x"')
-    fault = fault_from_element(etree.fromstring(xml))
+    fault = FAULTS.from_element(etree.fromstring(xml))
     assert type(fault) is SoapFault
     assert fault.subcode == "{urn:x}ClientErrorJobIdNotFound"
 
@@ -485,7 +574,7 @@ def test_prefix_declared_on_the_value_element_and_default_namespace() -> None:
         '<soap:Reason><soap:Text xml:lang="de">belegt</soap:Text>'
         '<soap:Text xml:lang="en-US">busy</soap:Text></soap:Reason></soap:Fault>'
     ).encode()
-    fault = fault_from_element(etree.fromstring(xml))
+    fault = FAULTS.from_element(etree.fromstring(xml))
     assert type(fault) is ServerErrorNotAcceptingJobs and fault.reason == "busy"
 
     xml = (
@@ -493,8 +582,8 @@ def test_prefix_declared_on_the_value_element_and_default_namespace() -> None:
         f'</soap:Value><soap:Subcode><soap:Value xmlns="{SCAN}">InvalidArgs'
         "</soap:Value></soap:Subcode></soap:Code></soap:Fault>"
     ).encode()
-    fault = fault_from_element(etree.fromstring(xml))
-    assert type(fault) is faults.InvalidArgs
+    fault = FAULTS.from_element(etree.fromstring(xml))
+    assert type(fault) is scan_faults.InvalidArgs
 
 
 def test_2006_01_and_print_subcodes_map_to_the_same_class() -> None:
@@ -502,19 +591,21 @@ def test_2006_01_and_print_subcodes_map_to_the_same_class() -> None:
         SCAN_0601,
         "https://schemas.microsoft.com/windows/2006/01/wdp/scan",
     ):
-        fault = fault_from_subcode(
+        fault = FAULTS.from_subcode(
             f"{{{SOAP12}}}Sender", f"{{{namespace}}}ClientErrorNoImagesAvailable"
         )
         assert type(fault) is ClientErrorNoImagesAvailable
         assert fault.subcode == f"{{{SCAN}}}ClientErrorNoImagesAvailable"
-    fault = fault_from_subcode(None, f"{{{PRINT}}}ServerErrorTemporaryError")
+    fault = FAULTS.from_subcode(None, f"{{{PRINT}}}ServerErrorTemporaryError")
     assert type(fault) is ServerErrorTemporaryError
     assert fault.code == f"{{{SOAP12}}}Receiver"  # class default when code is None
 
 
 def test_received_code_and_reason_are_kept() -> None:
     # The documentation's own sample sends OperationFailed under Sender.
-    fault = fault_from_subcode(f"{{{SOAP12}}}Sender", f"{{{SCAN}}}OperationFailed", "x")
+    fault = FAULTS.from_subcode(
+        f"{{{SOAP12}}}Sender", f"{{{SCAN}}}OperationFailed", "x"
+    )
     assert type(fault) is OperationFailed
     assert fault.code == f"{{{SOAP12}}}Sender" and fault.http_status == 400
     assert fault.reason == "x"
@@ -522,15 +613,15 @@ def test_received_code_and_reason_are_kept() -> None:
 
 def test_unknown_subcode_gives_plain_soap_fault() -> None:
     xml = _fault_xml("s:Receiver", "sca:VendorPaperJam", f'xmlns:sca="{SCAN}"', "jam")
-    fault = fault_from_element(etree.fromstring(xml))
+    fault = FAULTS.from_element(etree.fromstring(xml))
     assert type(fault) is SoapFault
     assert fault.code == f"{{{SOAP12}}}Receiver"
     assert fault.subcode == f"{{{SCAN}}}VendorPaperJam"
     assert fault.reason == "jam" and fault.http_status == 500
-    assert type(fault_from_subcode(f"{{{SOAP12}}}Sender", None, "x")) is SoapFault
-    generic = fault_from_subcode(f"{{{SOAP12}}}Receiver", None, "boom")
+    assert type(FAULTS.from_subcode(f"{{{SOAP12}}}Sender", None, "x")) is SoapFault
+    generic = FAULTS.from_subcode(f"{{{SOAP12}}}Receiver", None, "boom")
     assert type(generic) is ServerFault and generic.reason == "boom"
-    assert type(fault_from_subcode(f"{{{SOAP12}}}VersionMismatch", None)) is (
+    assert type(FAULTS.from_subcode(f"{{{SOAP12}}}VersionMismatch", None)) is (
         VersionMismatch
     )
 
@@ -542,8 +633,8 @@ def test_nested_subcode_most_specific_known_wins() -> None:
         "<s:Subcode><s:Value>sca:ClientErrorJobCancelled</s:Value></s:Subcode>"
         "</s:Subcode></s:Code><s:Reason><s:Text>c</s:Text></s:Reason></s:Fault>"
     ).encode()
-    assert type(fault_from_element(etree.fromstring(xml))) is (
-        faults.ClientErrorJobCancelled
+    assert type(FAULTS.from_element(etree.fromstring(xml))) is (
+        scan_faults.ClientErrorJobCancelled
     )
 
 
@@ -553,7 +644,7 @@ def test_undeclared_prefixes_in_the_documentation_sample() -> None:
     assert len(sample) == 1
     # The sample binds xml: to a wrong URI, which is not well-formed: recover.
     root = etree.fromstring(sample[0].encode(), etree.XMLParser(recover=True))
-    fault = fault_from_element(root)
+    fault = FAULTS.from_element(root)
     assert type(fault) is OperationFailed
     assert fault.code == f"{{{SOAP12}}}Sender"  # env: undeclared, as on the page
     assert fault.reason == "Service cannot perform the requested operation"
@@ -569,19 +660,19 @@ def test_soap11_faults_are_tolerated() -> None:
         )
         return etree.fromstring(xml.encode())
 
-    client = fault_from_element(soap11("SOAP-ENV:Client"))
+    client = FAULTS.from_element(soap11("SOAP-ENV:Client"))
     assert type(client) is SoapFault
     assert client.code == f"{{{SOAP12}}}Sender" and client.http_status == 400
     assert client.reason == "text here" and client.subcode is None
 
-    server = fault_from_element(soap11("SOAP-ENV:Server.Busy"))
+    server = FAULTS.from_element(soap11("SOAP-ENV:Server.Busy"))
     assert server.code == f"{{{SOAP12}}}Receiver" and server.http_status == 500
 
-    assert type(fault_from_element(soap11("SOAP-ENV:VersionMismatch"))) is (
+    assert type(FAULTS.from_element(soap11("SOAP-ENV:VersionMismatch"))) is (
         VersionMismatch
     )
 
-    typed = fault_from_element(
+    typed = FAULTS.from_element(
         soap11(
             "sca:ClientErrorNoImagesAvailable",
             "<detail><sca:JobId>3</sca:JobId></detail>",
@@ -594,7 +685,7 @@ def test_soap11_faults_are_tolerated() -> None:
 
 def test_not_a_fault_is_rejected() -> None:
     with pytest.raises(ValueError):
-        fault_from_element(etree.fromstring(f'<s:Body xmlns:s="{SOAP12}"/>'))
+        FAULTS.from_element(etree.fromstring(f'<s:Body xmlns:s="{SOAP12}"/>'))
 
 
 def _corpus_faults() -> list[Path]:
@@ -616,7 +707,7 @@ def test_recorded_device_faults_parse_to_typed_classes(path: Path) -> None:
     raw = path.read_bytes()
     head, _, body = raw.partition(b"\r\n\r\n")
     status = int(head.split(b"\r\n", 1)[0].split()[1])
-    fault = fault_from_element(etree.fromstring(body))
+    fault = FAULTS.from_element(etree.fromstring(body))
     assert type(fault) is not SoapFault
     assert isinstance(fault, ScanFault)
     assert fault.http_status == status
@@ -632,7 +723,7 @@ def test_recorded_device_faults_parse_to_typed_classes(path: Path) -> None:
 )
 def test_other_addressing_spellings_map_to_the_2004_08_class(namespace: str) -> None:
     xml = _fault_xml("s:Sender", "a:ActionNotSupported", f'xmlns:a="{namespace}"')
-    fault = fault_from_element(etree.fromstring(xml))
+    fault = FAULTS.from_element(etree.fromstring(xml))
     assert type(fault) is ActionNotSupported
     assert fault.subcode == f"{{{WSA}}}ActionNotSupported"
 

@@ -20,13 +20,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from wsdscan.generated.models.scan import CancelJobRequest
+from wsdscan.generated.stubs.faults import FAULTS
 from wsdscan.runtime import mtom
-from wsdscan.runtime.envelope import build_envelope, parse_envelope
 from wsdscan.runtime.errors import ProtocolError, WsdScanError
-from wsdscan.runtime.faults import ServerFault, SoapFault, fault_from_element
-from wsdscan.runtime.namespaces import SOAP_ENV, WSA
 from wsdscan.runtime.server import ServerLimits, SoapApp
-from wsdscan.runtime.xmlbind import to_element
+from wsdscan.runtime.soap import ServerFault, SoapFault
+from wsdscan.runtime.soap.envelope import build_envelope, parse_envelope
+from wsdscan.runtime.xmlbind import SOAP_ENV, WSA, to_element
 
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 
@@ -436,7 +436,7 @@ def _check_mtom_request(body: bytes, content_type: str, chunk: int) -> None:
     if status == 200:
         return
     assert envelope.body is not None
-    fault = fault_from_element(envelope.body)
+    fault = FAULTS.from_element(envelope.body)
     assert type(fault) is not ServerFault, fault
     assert status in (fault.http_status, 413), (status, fault)
 

@@ -19,7 +19,7 @@ from wsdscan.generated import (
 )
 from wsdscan.generated.models import scan
 from wsdscan.runtime.contract import EventRoute, RequestContext, Route
-from wsdscan.runtime.faults import ActionNotSupported
+from wsdscan.runtime.soap import ActionNotSupported
 
 
 class FakeTransport:

@@ -16,17 +16,22 @@ import pytest
 from lxml import etree
 from wsdscan.generated import ScannerServiceClient
 from wsdscan.generated.models.scan import DocumentDescription, RetrieveImageResponse
-from wsdscan.runtime import faults
-from wsdscan.runtime.client import HttpTransport
-from wsdscan.runtime.envelope import build_envelope
+from wsdscan.generated.stubs import faults as scan_faults
 from wsdscan.runtime.errors import (
     ProtocolError,
     TransportError,
     TruncatedAttachmentError,
 )
-from wsdscan.runtime.faults import SoapFault, fault_to_element
 from wsdscan.runtime.mtom import MtomEnvelope
-from wsdscan.runtime.serve import running
+from wsdscan.runtime.server import running
+from wsdscan.runtime.soap import (
+    WSA_FAULT_ACTION,
+    ActionNotSupported,
+    SoapFault,
+    fault_to_element,
+)
+from wsdscan.runtime.soap.envelope import build_envelope
+from wsdscan.runtime.transport import HttpTransport
 from wsdscan.runtime.xmlbind import XmlInputError, to_element
 
 SCAN = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
@@ -103,11 +108,11 @@ def _ticket() -> Any:
 @pytest.mark.parametrize(
     "fault_class",
     [
-        faults.ServerErrorNotAcceptingJobs,
-        faults.ClientErrorInvalidJobToken,
-        faults.ClientErrorFormatNotSupported,
-        faults.InvalidArgs,
-        faults.ActionNotSupported,
+        scan_faults.ServerErrorNotAcceptingJobs,
+        scan_faults.ClientErrorInvalidJobToken,
+        scan_faults.ClientErrorFormatNotSupported,
+        scan_faults.InvalidArgs,
+        ActionNotSupported,
     ],
 )
 @pytest.mark.parametrize("status", [400, 500, 200])
@@ -115,7 +120,7 @@ async def test_device_faults_become_typed_exceptions(
     fault_class: type[SoapFault], status: int
 ) -> None:
     body = etree.tostring(fault_to_element(fault_class("device says no"))).decode()
-    app = device(status, b"application/soap+xml", soap(body, faults.WSA_FAULT_ACTION))
+    app = device(status, b"application/soap+xml", soap(body, WSA_FAULT_ACTION))
     with pytest.raises(fault_class) as raised:
         await call_create(app)
     assert raised.value.reason == "device says no"
@@ -127,7 +132,7 @@ async def test_fault_in_the_2006_01_namespace_and_soap11() -> None:
         f'<faultcode xmlns:w="{SCAN_2006_01}">w:ServerErrorNotAcceptingJobs</faultcode>'
         "<faultstring>busy</faultstring></s:Fault></s:Body></s:Envelope>"
     ).encode()
-    with pytest.raises(faults.ServerErrorNotAcceptingJobs):
+    with pytest.raises(scan_faults.ServerErrorNotAcceptingJobs):
         await call_create(device(500, b"text/xml", body))
 
 

@@ -37,12 +37,13 @@ from wsdscan.generated.models.scan import (
     RequestedElements,
     ScanTicket,
 )
-from wsdscan.runtime import faults
-from wsdscan.runtime.client import HttpTransport
-from wsdscan.runtime.envelope import build_envelope, parse_envelope
-from wsdscan.runtime.faults import SoapFault, fault_from_element
-from wsdscan.runtime.namespaces import SOAP_ENV, WSA
-from wsdscan.runtime.xmlbind import to_string
+from wsdscan.generated.stubs import faults as scan_faults
+from wsdscan.generated.stubs.faults import FAULTS
+from wsdscan.runtime import soap
+from wsdscan.runtime.soap import SoapFault
+from wsdscan.runtime.soap.envelope import build_envelope, parse_envelope
+from wsdscan.runtime.transport import HttpTransport
+from wsdscan.runtime.xmlbind import SOAP_ENV, WSA, to_string
 
 SCAN = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -140,8 +141,8 @@ def read_fault(response: httpx.Response) -> SoapFault:
     assert response.headers["content-type"].startswith("application/soap+xml")
     parsed = parse_envelope(response.content)
     assert parsed.body is not None and parsed.body.tag == f"{{{SOAP_ENV}}}Fault"
-    assert parsed.addressing.action == faults.WSA_FAULT_ACTION
-    return fault_from_element(parsed.body)
+    assert parsed.addressing.action == soap.WSA_FAULT_ACTION
+    return FAULTS.from_element(parsed.body)
 
 
 def expect_fault(
@@ -258,7 +259,7 @@ async def test_no_entity_is_resolved_and_no_network_is_touched(
     for label, request in _entity_requests(listener.port, secret_file).items():
         started = time.monotonic()
         response = await post(url, request)
-        fault = expect_fault(response, 400, faults.InvalidArgs)
+        fault = expect_fault(response, 400, scan_faults.InvalidArgs)
         assert "DTD" in fault.reason, (label, fault.reason)
         assert secret.encode() not in response.content, label
         assert time.monotonic() - started < 5, f"{label} took too long"
@@ -278,7 +279,7 @@ async def test_undeclared_entity_reference_is_refused(url: str) -> None:
     response = await post(
         url, envelope("<wscn:GetActiveJobsRequest>&x;</wscn:GetActiveJobsRequest>")
     )
-    fault = expect_fault(response, 400, faults.InvalidArgs)
+    fault = expect_fault(response, 400, scan_faults.InvalidArgs)
     assert "not well-formed" in fault.reason
 
 
@@ -286,7 +287,7 @@ async def test_undeclared_entity_reference_is_refused(url: str) -> None:
 async def test_deep_nesting_is_refused(url: str, depth: int) -> None:
     body = "<wscn:X>" * depth + "</wscn:X>" * depth
     response = await post(url, envelope(body))
-    fault = expect_fault(response, 400, faults.InvalidArgs)
+    fault = expect_fault(response, 400, scan_faults.InvalidArgs)
     assert "nested deeper than 64" in fault.reason
 
 
@@ -318,7 +319,7 @@ async def test_body_over_the_limit_is_413(url: str, declared: bool) -> None:
             content=big if declared else chunked(),
             headers={"Content-Type": SOAP_TYPE},
         )
-    fault = expect_fault(response, 413, faults.InvalidArgs)
+    fault = expect_fault(response, 413, scan_faults.InvalidArgs)
     assert str(MAX_BODY) in fault.reason
     assert response.headers.get("connection") == "close"
 
@@ -343,7 +344,7 @@ async def test_huge_text_node_is_refused() -> None:
             + "</v:Pad></wscn:GetActiveJobsRequest>"
         )
         response = await post(big.url, request)
-        fault = expect_fault(response, 400, faults.InvalidArgs)
+        fault = expect_fault(response, 400, scan_faults.InvalidArgs)
         assert "text node over" in fault.reason
         ok = await post(big.url, envelope(GET_ACTIVE))
         assert ok.status_code == 200
@@ -364,7 +365,7 @@ async def test_bytes_that_are_not_utf8_are_refused(url: str, raw: bytes) -> None
         b"<wscn:GetActiveJobsRequest/>",
         b"<wscn:GetActiveJobsRequest>" + raw + b"</wscn:GetActiveJobsRequest>",
     )
-    fault = expect_fault(await post(url, request), 400, faults.InvalidArgs)
+    fault = expect_fault(await post(url, request), 400, scan_faults.InvalidArgs)
     assert "not well-formed" in fault.reason
 
 
@@ -378,7 +379,7 @@ async def test_wrong_content_type_is_refused(
     url: str, content_type: str | None
 ) -> None:
     response = await post(url, envelope(GET_ACTIVE), content_type)
-    fault = expect_fault(response, 400, faults.InvalidArgs)
+    fault = expect_fault(response, 400, scan_faults.InvalidArgs)
     assert "Content-Type" in fault.reason
     assert response.headers.get("connection") == "close"
 
@@ -392,13 +393,13 @@ async def test_accepted_content_types(url: str, content_type: str) -> None:
 
 async def test_unknown_action_is_action_not_supported(url: str) -> None:
     request = envelope(GET_ACTIVE, action=f"{SCAN}/FormatHardDisk")
-    fault = expect_fault(await post(url, request), 400, faults.ActionNotSupported)
+    fault = expect_fault(await post(url, request), 400, soap.ActionNotSupported)
     assert "FormatHardDisk" in fault.reason or fault.detail is not None
 
 
 async def test_missing_action_with_an_unknown_body(url: str) -> None:
     request = envelope("<wscn:FormatHardDiskRequest/>", action=None)
-    expect_fault(await post(url, request), 400, faults.ActionNotSupported)
+    expect_fault(await post(url, request), 400, soap.ActionNotSupported)
 
 
 async def test_missing_action_with_a_known_body_is_served(url: str) -> None:
@@ -410,12 +411,12 @@ async def test_missing_action_with_a_known_body_is_served(url: str) -> None:
 
 async def test_empty_action_with_empty_body(url: str) -> None:
     request = envelope("", action="")
-    expect_fault(await post(url, request), 400, faults.ActionNotSupported)
+    expect_fault(await post(url, request), 400, soap.ActionNotSupported)
 
 
 async def test_wrong_soap_version_is_version_mismatch(url: str) -> None:
     request = envelope(GET_ACTIVE, soap_ns="http://example.com/not-soap")
-    fault = expect_fault(await post(url, request), 500, faults.VersionMismatch)
+    fault = expect_fault(await post(url, request), 500, soap.VersionMismatch)
     assert "not-soap" in fault.reason
 
 
@@ -429,7 +430,7 @@ async def test_unknown_must_understand_header(url: str) -> None:
         GET_ACTIVE,
         extra_header='<v:Tx xmlns:v="urn:v" soap:mustUnderstand="true">1</v:Tx>',
     )
-    expect_fault(await post(url, request), 500, faults.MustUnderstand)
+    expect_fault(await post(url, request), 500, soap.MustUnderstand)
 
 
 MALFORMED = {
@@ -462,7 +463,7 @@ MALFORMED = {
 @pytest.mark.parametrize("label", sorted(MALFORMED))
 async def test_malformed_envelopes_are_invalid_args(url: str, label: str) -> None:
     response = await post(url, MALFORMED[label])
-    expect_fault(response, 400, faults.InvalidArgs)
+    expect_fault(response, 400, scan_faults.InvalidArgs)
 
 
 async def test_job_id_that_is_not_a_number(url: str) -> None:
@@ -470,7 +471,7 @@ async def test_job_id_that_is_not_a_number(url: str) -> None:
         "<wscn:CancelJobRequest><wscn:JobId>one</wscn:JobId></wscn:CancelJobRequest>",
         action=f"{SCAN}/CancelJob",
     )
-    fault = expect_fault(await post(url, request), 400, faults.InvalidArgs)
+    fault = expect_fault(await post(url, request), 400, scan_faults.InvalidArgs)
     assert "CancelJobRequest.job_id" in fault.reason and "`one`" in fault.reason
 
 
@@ -605,7 +606,7 @@ MTOM_BAD = {
 async def test_bad_mtom_requests_are_invalid_args(url: str, label: str) -> None:
     make, content_type = MTOM_BAD[label]
     response = await post(url, make(), content_type)
-    expect_fault(response, 400, faults.InvalidArgs)
+    expect_fault(response, 400, scan_faults.InvalidArgs)
 
 
 _CONTROL_CHARACTER_REQUESTS = {
@@ -637,7 +638,7 @@ async def test_fault_reason_with_control_characters() -> None:
         for label, (make, content_type) in _CONTROL_CHARACTER_REQUESTS.items():
             response = await post(own.url, make(), content_type)
             assert response.status_code == 400, (label, response.text[:200])
-            fault = expect_fault(response, 400, faults.InvalidArgs)
+            fault = expect_fault(response, 400, scan_faults.InvalidArgs)
             assert "\x00" not in fault.reason and "\x01" not in fault.reason
 
 
@@ -679,7 +680,7 @@ def wire_fault(
     """The raw fault as sent: HTTP status as the runtime maps the code (Sender 400,
     Receiver 500), code and subcode QNames resolved from the wire prefixes, no
     traceback. Returns the soap:Fault element."""
-    expected_status = 400 if fault_class.CODE == faults.SOAP_SENDER else 500
+    expected_status = 400 if fault_class.CODE == soap.SOAP_SENDER else 500
     assert response.status_code == expected_status, response.text[:500]
     expect_fault(response, expected_status, fault_class)
     assert not TRACEBACK.search(response.content), response.text[:500]
@@ -743,7 +744,7 @@ async def test_job_token_of_another_job(client: ScannerServiceClient, url: str) 
     assert (await _retrieve_all(client, first)).startswith(b"\x89PNG")
     second = await _create(client)
     try:
-        with pytest.raises(faults.ClientErrorInvalidJobToken):
+        with pytest.raises(scan_faults.ClientErrorInvalidJobToken):
             await client.retrieve_image(
                 job_id=second.job_id,
                 job_token=first.job_token,
@@ -751,14 +752,14 @@ async def test_job_token_of_another_job(client: ScannerServiceClient, url: str) 
             )
         tokens = ("", "x" * 10_000, second.job_token + "x", second.job_token[:-1])
         for token in tokens:
-            with pytest.raises(faults.ClientErrorInvalidJobToken):
+            with pytest.raises(scan_faults.ClientErrorInvalidJobToken):
                 await client.retrieve_image(
                     job_id=second.job_id, job_token=token, document_description=_DOC
                 )
         # The same on the wire: status, subcode QName, no traceback.
         for token in (first.job_token, *tokens, "<&>'\""):
             response = await post(url, raw_retrieve(second.job_id, token))
-            wire_fault(response, faults.ClientErrorInvalidJobToken)
+            wire_fault(response, scan_faults.ClientErrorInvalidJobToken)
         # The wrong tokens changed nothing: the owner still gets its image.
         assert await _active_ids(client) == [second.job_id]
         assert await _history_state(client, first.job_id) == "Completed"
@@ -775,21 +776,21 @@ async def test_job_id_that_never_existed(
     client: ScannerServiceClient, url: str, job_id: int
 ) -> None:
     history_before = await _history_ids(client)
-    with pytest.raises(faults.ClientErrorJobIdNotFound):
+    with pytest.raises(scan_faults.ClientErrorJobIdNotFound):
         await client.retrieve_image(
             job_id=job_id, job_token="x", document_description=_DOC
         )
-    with pytest.raises(faults.ClientErrorJobIdNotFound):
+    with pytest.raises(scan_faults.ClientErrorJobIdNotFound):
         await client.cancel_job(job_id=job_id)
-    with pytest.raises(faults.ClientErrorJobIdNotFound):
+    with pytest.raises(scan_faults.ClientErrorJobIdNotFound):
         await client.get_job_elements(
             job_id=job_id,
             requested_elements=RequestedElements(name=[_scan_qname("JobStatus")]),
         )
     for request in (raw_retrieve(job_id, "x"), raw_cancel(job_id)):
-        wire_fault(await post(url, request), faults.ClientErrorJobIdNotFound)
+        wire_fault(await post(url, request), scan_faults.ClientErrorJobIdNotFound)
     wire_fault(
-        await post(url, raw_job_elements(job_id)), faults.ClientErrorJobIdNotFound
+        await post(url, raw_job_elements(job_id)), scan_faults.ClientErrorJobIdNotFound
     )
     # Nothing was created or ended by the faults.
     assert await _active_ids(client) == []
@@ -800,32 +801,32 @@ async def test_job_that_already_ended(client: ScannerServiceClient, url: str) ->
     done = await _create(client)
     await _retrieve_all(client, done)
     assert await _history_state(client, done.job_id) == "Completed"
-    with pytest.raises(faults.ClientErrorJobIdNotFound):
+    with pytest.raises(scan_faults.ClientErrorJobIdNotFound):
         await client.retrieve_image(
             job_id=done.job_id, job_token=done.job_token, document_description=_DOC
         )
-    with pytest.raises(faults.ClientErrorJobIdNotFound):
+    with pytest.raises(scan_faults.ClientErrorJobIdNotFound):
         await client.cancel_job(job_id=done.job_id)
     response = await post(url, raw_retrieve(done.job_id, done.job_token))
-    wire_fault(response, faults.ClientErrorJobIdNotFound)
+    wire_fault(response, scan_faults.ClientErrorJobIdNotFound)
     wire_fault(
-        await post(url, raw_cancel(done.job_id)), faults.ClientErrorJobIdNotFound
+        await post(url, raw_cancel(done.job_id)), scan_faults.ClientErrorJobIdNotFound
     )
 
     cancelled = await _create(client)
     await client.cancel_job(job_id=cancelled.job_id)
-    with pytest.raises(faults.ClientErrorJobCancelled):
+    with pytest.raises(scan_faults.ClientErrorJobCancelled):
         await client.retrieve_image(
             job_id=cancelled.job_id,
             job_token=cancelled.job_token,
             document_description=_DOC,
         )
-    with pytest.raises(faults.ClientErrorJobIdNotFound):
+    with pytest.raises(scan_faults.ClientErrorJobIdNotFound):
         await client.cancel_job(job_id=cancelled.job_id)
     response = await post(url, raw_retrieve(cancelled.job_id, cancelled.job_token))
-    wire_fault(response, faults.ClientErrorJobCancelled)
+    wire_fault(response, scan_faults.ClientErrorJobCancelled)
     response = await post(url, raw_cancel(cancelled.job_id))
-    wire_fault(response, faults.ClientErrorJobIdNotFound)
+    wire_fault(response, scan_faults.ClientErrorJobIdNotFound)
     # An ended job still answers GetJobElements (it is in the history).
     response = await post(url, raw_job_elements(cancelled.job_id))
     assert response.status_code == 200, response.text[:300]
@@ -845,7 +846,7 @@ async def test_cancel_job_racing_retrieve_image(
     await asyncio.sleep(0.15)
     assert not retrieval.done()
     await client.cancel_job(job_id=job.job_id)
-    with pytest.raises(faults.ClientErrorJobCancelled):
+    with pytest.raises(scan_faults.ClientErrorJobCancelled):
         await retrieval
     assert await _active_ids(client) == []
     assert await _history_state(client, job.job_id) == "Canceled"
@@ -864,11 +865,13 @@ async def test_cancel_job_racing_retrieve_image_on_the_wire(
     cancelled = await post(url, raw_cancel(job.job_id))
     assert cancelled.status_code == 200, cancelled.text[:300]
     assert b"CancelJobResponse" in cancelled.content
-    wire_fault(await retrieval, faults.ClientErrorJobCancelled)
+    wire_fault(await retrieval, scan_faults.ClientErrorJobCancelled)
     assert await _active_ids(client) == []
     assert await _history_state(client, job.job_id) == "Canceled"
     # A second cancel of the now ended job is refused, the table unchanged.
-    wire_fault(await post(url, raw_cancel(job.job_id)), faults.ClientErrorJobIdNotFound)
+    wire_fault(
+        await post(url, raw_cancel(job.job_id)), scan_faults.ClientErrorJobIdNotFound
+    )
     assert await _history_state(client, job.job_id) == "Canceled"
 
 
@@ -923,7 +926,7 @@ async def test_xxe_in_create_scan_job_creates_no_job(
     for label, (prolog, job_name) in payloads.items():
         request = _create_scan_job_xml(ticket, prolog, job_name)
         response = await post(url, request)
-        fault = expect_fault(response, 400, faults.InvalidArgs)
+        fault = expect_fault(response, 400, scan_faults.InvalidArgs)
         assert "DTD" in fault.reason, (label, fault.reason)
         assert secret.encode() not in response.content, label
         assert not TRACEBACK.search(response.content), label
@@ -938,7 +941,7 @@ async def test_xxe_in_create_scan_job_creates_no_job(
     response = await post(
         url, utf16.decode().encode("utf-16"), "application/soap+xml; charset=utf-16"
     )
-    fault = expect_fault(response, 400, faults.InvalidArgs)
+    fault = expect_fault(response, 400, scan_faults.InvalidArgs)
     assert "DTD" in fault.reason and secret.encode() not in response.content
     # No job was created, nothing was fetched.
     assert await _active_ids(client) == []
@@ -967,7 +970,7 @@ async def test_cancel_and_retrieve_sent_together(
         await asyncio.sleep(delay)
         try:
             await client.cancel_job(job_id=job.job_id)
-        except faults.ClientErrorJobIdNotFound:
+        except scan_faults.ClientErrorJobIdNotFound:
             return False
         return True
 
@@ -978,7 +981,7 @@ async def test_cancel_and_retrieve_sent_together(
     assert await _active_ids(client) == []
     if cancelled is True:
         assert state == "Canceled"
-        assert isinstance(image, faults.ClientErrorJobCancelled), repr(image)
+        assert isinstance(image, scan_faults.ClientErrorJobCancelled), repr(image)
     else:
         assert cancelled is False
         assert state == "Completed"
@@ -992,7 +995,7 @@ async def test_create_scan_job_while_busy(client: ScannerServiceClient) -> None:
             *(_create(client) for _ in range(5)), return_exceptions=True
         )
         assert all(
-            isinstance(r, faults.ServerErrorNotAcceptingJobs) for r in results
+            isinstance(r, scan_faults.ServerErrorNotAcceptingJobs) for r in results
         ), results
         assert await _active_ids(client) == [job.job_id]
         assert (await _retrieve_all(client, job)).startswith(b"\x89PNG")
@@ -1015,7 +1018,7 @@ async def test_busy_fault_on_the_wire(client: ScannerServiceClient, url: str) ->
             to=url,
         )
         response = await post(url, request)
-        expect_fault(response, 500, faults.ServerErrorNotAcceptingJobs)
+        expect_fault(response, 500, scan_faults.ServerErrorNotAcceptingJobs)
     finally:
         await client.cancel_job(job_id=job.job_id)
 
@@ -1219,12 +1222,12 @@ async def test_max_depth_flag_sets_the_depth_limit(url: str) -> None:
         assert response.status_code == 200, response.text[:300]
         for levels in (21, 43):
             response = await post(shallow.url, _nested_get_active(levels))
-            fault = expect_fault(response, 400, faults.InvalidArgs)
+            fault = expect_fault(response, 400, scan_faults.InvalidArgs)
             assert "nested deeper than 20" in fault.reason
         # The device endpoint (WS-Transfer Get) on the same port has the same limit.
         device = shallow.url.replace("/WSDScanner", "/WSD/Device")
         response = await post(device, _nested_get_active(21))
-        fault = expect_fault(response, 400, faults.InvalidArgs)
+        fault = expect_fault(response, 400, scan_faults.InvalidArgs)
         assert "nested deeper than 20" in fault.reason
     # The module's server (default 64) serves the 43-level request.
     assert (await post(url, _nested_get_active(43))).status_code == 200

@@ -340,7 +340,7 @@ def test_sigint_cancels_scan_and_server_keeps_serving(tmp_path: Path) -> None:
 def _job_history_states(url: str) -> list[str]:
     """JobState of each ended job, oldest first, read with our sync client."""
     from wsdscan.generated import ScannerServiceSyncClient
-    from wsdscan.runtime.sync import SyncRunner
+    from wsdscan.runtime.transport.sync import SyncRunner
 
     with SyncRunner() as runner:
         history = ScannerServiceSyncClient.connect(url, runner).get_job_history()

@@ -25,12 +25,11 @@ from lxml import etree
 from wsdscan.generated import ScannerServiceBase, ScannerServiceClient
 from wsdscan.generated.models import scan
 from wsdscan.runtime import mtom
-from wsdscan.runtime.client import HttpTransport
 from wsdscan.runtime.contract import AttachmentReply, AttachmentSource, RequestContext
-from wsdscan.runtime.envelope import build_envelope
 from wsdscan.runtime.errors import ProtocolError, TruncatedAttachmentError
-from wsdscan.runtime.serve import running
-from wsdscan.runtime.server import SoapApp
+from wsdscan.runtime.server import SoapApp, running
+from wsdscan.runtime.soap.envelope import build_envelope
+from wsdscan.runtime.transport import HttpTransport
 from wsdscan.runtime.xmlbind import to_element
 
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig

@@ -35,12 +35,11 @@ from test_mtom import (
 )
 from wsdscan.generated import ScannerServiceClient
 from wsdscan.generated.models import scan
+from wsdscan.generated.stubs.faults import ClientErrorJobIdNotFound
 from wsdscan.runtime import mtom
-from wsdscan.runtime.client import HttpTransport
 from wsdscan.runtime.errors import TransportError, TruncatedAttachmentError
-from wsdscan.runtime.faults import ClientErrorJobIdNotFound
-from wsdscan.runtime.serve import running
-from wsdscan.runtime.server import SoapApp
+from wsdscan.runtime.server import SoapApp, running
+from wsdscan.runtime.transport import HttpTransport
 
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 

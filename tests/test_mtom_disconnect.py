@@ -35,8 +35,8 @@ from job_support import scan_ticket
 from PIL import Image
 from wsdscan.generated import ScannerServiceClient, routes
 from wsdscan.generated.models import scan
-from wsdscan.runtime.client import HttpTransport
-from wsdscan.runtime.envelope import ANONYMOUS, build_envelope
+from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope
+from wsdscan.runtime.transport import HttpTransport
 from wsdscan.runtime.xmlbind import to_element
 
 SCAN_NS = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"

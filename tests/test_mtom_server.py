@@ -20,14 +20,13 @@ from lxml import etree
 from test_mtom import DOC, _job_status, _payload
 from wsdscan.generated import ScannerServiceBase, ScannerServiceClient
 from wsdscan.generated.models import scan
-from wsdscan.generated.routes import RETRIEVE_IMAGE
+from wsdscan.generated.stubs.routes import RETRIEVE_IMAGE
 from wsdscan.runtime import mtom
-from wsdscan.runtime.client import HttpTransport
 from wsdscan.runtime.contract import AttachmentReply, RequestContext
-from wsdscan.runtime.envelope import ANONYMOUS, build_envelope
-from wsdscan.runtime.faults import ServerFault
-from wsdscan.runtime.serve import running
-from wsdscan.runtime.server import SoapApp
+from wsdscan.runtime.server import SoapApp, running
+from wsdscan.runtime.soap import ServerFault
+from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope
+from wsdscan.runtime.transport import HttpTransport
 from wsdscan.runtime.xmlbind import to_element
 
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig

@@ -1,4 +1,4 @@
-"""The buffered network layer under HttpTransport (runtime/netstream.py): response
+"""The buffered network layer under HttpTransport (runtime/transport/netstream.py): response
 bodies read in place from the connection's buffer, correctness only (its speed is in
 benchmarks/mtom.py).
 
@@ -32,13 +32,13 @@ import pytest
 from test_mtom import DOC, ROOT_HEADERS, _message, _part, _payload, _soap_reply
 from wsdscan.generated import ScannerServiceClient
 from wsdscan.runtime import mtom
-from wsdscan.runtime.client import HttpTransport
 from wsdscan.runtime.errors import (
     ProtocolError,
     TransportError,
     TruncatedAttachmentError,
 )
-from wsdscan.runtime.netstream import (
+from wsdscan.runtime.transport import HttpTransport
+from wsdscan.runtime.transport.netstream import (
     BufferedHTTPTransport,
     BufferedNetworkStream,
     buffered_body,
@@ -283,7 +283,7 @@ async def test_http_transport_reads_retrieve_image_in_place(tmp_path: Path) -> N
             async def spy(response: httpx.Response) -> None:
                 seen.append(response.extensions.get("network_stream"))
 
-            transport._client.event_hooks["response"].append(spy)
+            transport.soap.http.event_hooks["response"].append(spy)
             result = await ScannerServiceClient(transport).retrieve_image(
                 job_id=1, job_token="t", document_description=DOC
             )

@@ -1,4 +1,4 @@
-"""runtime/preallocate.py and its use in ``save``: blocks are reserved for the image
+"""runtime/transport/preallocate.py and its use in ``save``: blocks are reserved for the image
 before it is written (where the filesystem allows and it pays: not on tmpfs), the
 file's size only grows with what is written, and nothing reserved outlives the save,
 whether it completes or is cut short (its speed is in benchmarks/mtom.py)."""
@@ -24,9 +24,9 @@ from test_netstream import (
     _save_fails,
     _save_from,
 )
-from wsdscan.runtime import preallocate
 from wsdscan.runtime.errors import TruncatedAttachmentError
-from wsdscan.runtime.preallocate import MIN_RESERVE, release_excess, reserve
+from wsdscan.runtime.transport import preallocate
+from wsdscan.runtime.transport.preallocate import MIN_RESERVE, release_excess, reserve
 
 MiB = 1024 * 1024
 RESERVING = {"ext4", "xfs", "btrfs"}  # filesystems known to reserve with fallocate

@@ -19,8 +19,8 @@ from wsdscan.generated.models.scan import (
     RequestedElements,
     ScannerStatus,
 )
-from wsdscan.runtime import faults
-from wsdscan.runtime.sync import SyncRunner
+from wsdscan.generated.stubs import faults
+from wsdscan.runtime.transport import SyncRunner
 
 from wsdscan.virtual import read_marker
 

@@ -19,17 +19,19 @@ from wsdscan.generated.models.scan import (
     RetrieveImageRequest,
     RetrieveImageResponse,
 )
-from wsdscan.runtime import faults
-from wsdscan.runtime.client import HttpTransport
+from wsdscan.generated.stubs import faults as scan_faults
+from wsdscan.runtime import soap
 from wsdscan.runtime.contract import AttachmentReply, RequestContext
-from wsdscan.runtime.envelope import build_envelope
 from wsdscan.runtime.errors import TransportError, TruncatedAttachmentError
-from wsdscan.runtime.serve import running
-from wsdscan.runtime.server import SoapApp
+from wsdscan.runtime.server import SoapApp, running
+from wsdscan.runtime.soap.envelope import build_envelope
+from wsdscan.runtime.transport import HttpTransport
 
 SCAN_NS = "http://schemas.microsoft.com/windows/2006/08/wdp/scan"
 _DOC = DocumentDescription(document_name="IMAGE000.JPG")
-FAULT_CLASSES = sorted(set(faults.FAULTS_BY_SUBCODE.values()), key=lambda c: c.__name__)
+FAULT_CLASSES = sorted(
+    set(scan_faults.FAULTS.by_subcode.values()), key=lambda c: c.__name__
+)
 
 
 class TestService(ScannerServiceBase):
@@ -89,7 +91,7 @@ async def test_every_fault_subcode_reaches_the_client_typed(
 
 async def test_fault_http_status_and_action(server: str) -> None:
     request = build_envelope(
-        _cancel_body(FAULT_CLASSES.index(faults.ClientErrorJobIdNotFound)),
+        _cancel_body(FAULT_CLASSES.index(scan_faults.ClientErrorJobIdNotFound)),
         action=f"{SCAN_NS}/CancelJob",
         to=server,
     )
@@ -111,14 +113,14 @@ def _cancel_body(job_id: int) -> object:
 async def test_unimplemented_operation_is_action_not_supported(
     client: ScannerServiceClient,
 ) -> None:
-    with pytest.raises(faults.ActionNotSupported):
+    with pytest.raises(soap.ActionNotSupported):
         await client.get_active_jobs()
 
 
 async def test_internal_error_is_a_receiver_fault_without_details(
     client: ScannerServiceClient, server: str
 ) -> None:
-    with pytest.raises(faults.ServerFault) as raised:
+    with pytest.raises(soap.ServerFault) as raised:
         await client.cancel_job(job_id=999)
     assert "secret" not in str(raised.value)
     assert (
@@ -197,16 +199,16 @@ async def test_mtom_round_trip(
 
 async def test_fault_with_http_200_is_still_a_fault() -> None:
     """Lexmark MB2236adw and Xerox WC3225 answer faults with HTTP 200 (device-quirks #7)."""
-    fault = faults.ClientErrorNoImagesAvailable()
+    fault = scan_faults.ClientErrorNoImagesAvailable()
 
     async def device(scope, receive, send):  # type: ignore[no-untyped-def]
         if scope["type"] != "http":
             return
         await receive()
-        from wsdscan.runtime.faults import fault_to_element
+        from wsdscan.runtime.soap import fault_to_element
 
         body = build_envelope(
-            fault_to_element(fault), action=faults.WSA_FAULT_ACTION, relates_to="urn:x"
+            fault_to_element(fault), action=soap.WSA_FAULT_ACTION, relates_to="urn:x"
         )
         await send(
             {
@@ -218,7 +220,7 @@ async def test_fault_with_http_200_is_still_a_fault() -> None:
         await send({"type": "http.response.body", "body": body})
 
     async with running(device) as srv, HttpTransport(srv.url("/")) as transport:
-        with pytest.raises(faults.ClientErrorNoImagesAvailable):
+        with pytest.raises(scan_faults.ClientErrorNoImagesAvailable):
             await ScannerServiceClient(transport).cancel_job(job_id=1)
 
 
@@ -273,14 +275,14 @@ async def test_connection_refused_is_a_transport_error() -> None:
 
 async def test_sync_facade_calls_and_streams(server: str, tmp_path: Path) -> None:
     from wsdscan.generated import ScannerServiceSyncClient
-    from wsdscan.runtime.sync import SyncRunner
+    from wsdscan.runtime.transport.sync import SyncRunner
 
     def blocking() -> tuple[CancelJobResponse, bytes, int]:
         with SyncRunner() as runner:
             client = ScannerServiceSyncClient.connect(server, runner)
-            with pytest.raises(faults.ClientErrorJobIdNotFound):
+            with pytest.raises(scan_faults.ClientErrorJobIdNotFound):
                 client.cancel_job(
-                    job_id=FAULT_CLASSES.index(faults.ClientErrorJobIdNotFound)
+                    job_id=FAULT_CLASSES.index(scan_faults.ClientErrorJobIdNotFound)
                 )
             answer = client.cancel_job(job_id=1000)
             streamed = b"".join(

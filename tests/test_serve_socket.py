@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from wsdscan.runtime.serve import bind_socket
+from wsdscan.runtime.server import bind_socket
 
 
 def test_listening_socket_says_it_is_tcp() -> None:

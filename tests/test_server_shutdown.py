@@ -1,4 +1,4 @@
-"""Stopping a server started with ``wsdscan.runtime.serve.running`` on 127.0.0.1: a
+"""Stopping a server started with ``wsdscan.runtime.server.serve.running`` on 127.0.0.1: a
 request in progress delays it only for the graceful-shutdown period, and a
 cancellation of the caller while it waits reaches the caller."""
 
@@ -12,10 +12,14 @@ from job_support import scan_ticket
 from test_virtual_transfer import BIG, PATH, RawClient
 from wsdscan.generated import ScannerServiceClient
 from wsdscan.generated.models import scan
-from wsdscan.runtime.client import HttpTransport
 from wsdscan.runtime.contract import RequestContext
-from wsdscan.runtime.serve import GRACEFUL_SHUTDOWN_TIMEOUT, running
-from wsdscan.runtime.server import ServerLimits, SoapApp
+from wsdscan.runtime.server import (
+    GRACEFUL_SHUTDOWN_TIMEOUT,
+    ServerLimits,
+    SoapApp,
+    running,
+)
+from wsdscan.runtime.transport import HttpTransport
 
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 

@@ -322,6 +322,7 @@ def test_derive_builds_the_fault_table(derive: ModuleType, tmp_path: Path) -> No
             "detail": "None",
             "operations": ["TurnKnob"],
             "pages": ["turnknobrequest.md"],
+            "source": "pages",
         },
         {
             "code": "soap:Sender",
@@ -330,6 +331,7 @@ def test_derive_builds_the_fault_table(derive: ModuleType, tmp_path: Path) -> No
             "detail": "*None*",
             "operations": ["TurnKnob"],
             "pages": ["common-wsd-scan-service-operation-error-codes.md"],
+            "source": "pages",
         },
     ]
     mentioned = derive.mention_records(_made_pages())
@@ -340,12 +342,19 @@ def test_derive_builds_the_fault_table(derive: ModuleType, tmp_path: Path) -> No
         }
     ]
     text = derive.render_faults(faults, mentioned)
-    assert tomllib.loads(text) == {"fault": faults, "mentioned": mentioned}
+    assert tomllib.loads(text) == {
+        "prefixes": derive.PREFIXES,
+        "fault": faults,
+        "mentioned": mentioned,
+    }
 
+    # Re-deriving keeps the project's own rows (source "wsdscan") after the pages'.
+    kept = derive.kept_records(derive.ROOT / derive.FAULTS)
+    assert kept and all(row["source"] == "wsdscan" and row["note"] for row in kept)
     for name, page in _made_pages().items():
         (tmp_path / name).write_text(page, encoding="utf-8")
     files = derive.derive(tmp_path)
-    assert files["schema/faults.toml"] == text
+    assert files["schema/faults.toml"] == derive.render_faults(faults + kept, mentioned)
 
 
 def test_derive_refuses_pages_that_disagree(derive: ModuleType) -> None:

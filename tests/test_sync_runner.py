@@ -9,9 +9,9 @@ import signal
 import threading
 
 import pytest
+from wsdscan.generated.stubs.faults import ClientErrorJobIdNotFound
 from wsdscan.runtime.errors import WsdScanError
-from wsdscan.runtime.faults import ClientErrorJobIdNotFound
-from wsdscan.runtime.sync import SyncRunner
+from wsdscan.runtime.transport import SyncRunner
 
 
 def test_an_interrupted_wait_cancels_the_coroutine_and_waits_for_its_cleanup() -> None:

@@ -34,10 +34,9 @@ from wsdscan.generated.models.scan import (
     ScanTicket,
     Width,
 )
-from wsdscan.runtime import faults
-from wsdscan.runtime.client import HttpTransport
-from wsdscan.runtime.serve import running
-from wsdscan.runtime.server import SoapApp
+from wsdscan.generated.stubs import faults
+from wsdscan.runtime.server import SoapApp, running
+from wsdscan.runtime.transport import HttpTransport
 
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig, read_marker
 from wsdscan.virtual.encoders import encode_page, producible_formats

@@ -16,10 +16,9 @@ from job_support import scan_ticket
 from PIL import Image
 from wsdscan.generated import ScannerServiceClient
 from wsdscan.generated.models import scan
-from wsdscan.runtime import faults
-from wsdscan.runtime.client import HttpTransport
-from wsdscan.runtime.serve import running
-from wsdscan.runtime.server import SoapApp
+from wsdscan.generated.stubs import faults as scan_faults
+from wsdscan.runtime.server import SoapApp, running
+from wsdscan.runtime.transport import HttpTransport
 
 from wsdscan.scanning import PageNamer
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig, read_marker
@@ -91,7 +90,7 @@ async def test_all_eight_operations(client: ScannerServiceClient) -> None:
     )
     assert await client.cancel_job(job_id=adf_job.job_id) == scan.CancelJobResponse()
     with pytest.raises(
-        (faults.ClientErrorJobCancelled, faults.ClientErrorJobIdNotFound)
+        (scan_faults.ClientErrorJobCancelled, scan_faults.ClientErrorJobIdNotFound)
     ):
         await client.retrieve_image(
             job_id=adf_job.job_id, job_token=adf_job.job_token, document_description=DOC
@@ -101,26 +100,28 @@ async def test_all_eight_operations(client: ScannerServiceClient) -> None:
 async def test_job_faults_over_http(client: ScannerServiceClient) -> None:
     ticket = await scan_ticket(client, source="ADF", dpi=100)
     job = await client.create_scan_job(scan_ticket=ticket)
-    with pytest.raises(faults.ClientErrorInvalidJobToken):
+    with pytest.raises(scan_faults.ClientErrorInvalidJobToken):
         await client.retrieve_image(
             job_id=job.job_id, job_token="not-the-token", document_description=DOC
         )
-    with pytest.raises(faults.ClientErrorJobIdNotFound):
+    with pytest.raises(scan_faults.ClientErrorJobIdNotFound):
         await client.retrieve_image(
             job_id=job.job_id + 100, job_token=job.job_token, document_description=DOC
         )
-    with pytest.raises(faults.ServerErrorNotAcceptingJobs):
+    with pytest.raises(scan_faults.ServerErrorNotAcceptingJobs):
         await client.create_scan_job(scan_ticket=ticket)
     for _ in range(2):  # two sheets in the feeder
         page = await client.retrieve_image(
             job_id=job.job_id, job_token=job.job_token, document_description=DOC
         )
         assert (await page.read()).startswith(b"\x89PNG")
-    with pytest.raises(faults.ClientErrorNoImagesAvailable):
+    with pytest.raises(scan_faults.ClientErrorNoImagesAvailable):
         await client.retrieve_image(
             job_id=job.job_id, job_token=job.job_token, document_description=DOC
         )
-    with pytest.raises(faults.ClientErrorNoImagesAvailable):  # the feeder is empty now
+    with pytest.raises(
+        scan_faults.ClientErrorNoImagesAvailable
+    ):  # the feeder is empty now
         await client.create_scan_job(scan_ticket=ticket)
 
 

@@ -22,8 +22,8 @@ from wsdscan.generated.models.scan import (
     ScanTicket,
     ValidateScanTicketRequest,
 )
+from wsdscan.generated.stubs.faults import InvalidArgs
 from wsdscan.runtime.contract import RequestContext
-from wsdscan.runtime.faults import InvalidArgs
 
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 from wsdscan.virtual.profiles import (
@@ -361,7 +361,7 @@ def test_serve_with_a_bad_profile_exits_2_with_one_line(
 
 def advertised_formats(url: str) -> list[str]:
     from wsdscan.generated import ScannerServiceSyncClient
-    from wsdscan.runtime.sync import SyncRunner
+    from wsdscan.runtime.transport import SyncRunner
 
     with SyncRunner() as runner:
         client = ScannerServiceSyncClient.connect(url, runner)

@@ -10,9 +10,9 @@ import pytest
 from test_virtual_scanner import ctx, make_ticket
 from wsdscan.generated import EVENT_ROUTES
 from wsdscan.generated.models.scan import CreateScanJobRequest, CreateScanJobResponse
+from wsdscan.generated.stubs.faults import ClientErrorInvalidScanIdentifier
 from wsdscan.runtime.contract import RequestContext
 from wsdscan.runtime.eventing import RegisteredDestination, SubscriptionManager
-from wsdscan.runtime.faults import ClientErrorInvalidScanIdentifier
 
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 from wsdscan.virtual.scanner import requested_name

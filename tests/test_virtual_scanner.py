@@ -40,8 +40,7 @@ from wsdscan.generated.models.scan import (
     ValidateScanTicketRequest,
     Width,
 )
-from wsdscan.runtime.contract import AttachmentReply, RequestContext
-from wsdscan.runtime.faults import (
+from wsdscan.generated.stubs.faults import (
     ClientErrorFormatNotSupported,
     ClientErrorInvalidJobToken,
     ClientErrorInvalidScanIdentifier,
@@ -51,6 +50,7 @@ from wsdscan.runtime.faults import (
     InvalidArgs,
     ServerErrorNotAcceptingJobs,
 )
+from wsdscan.runtime.contract import AttachmentReply, RequestContext
 
 from wsdscan.virtual import (
     PageMarker,

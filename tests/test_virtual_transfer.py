@@ -26,12 +26,12 @@ from PIL import Image
 from test_eventing import Recorder
 from wsdscan.generated import EVENT_ROUTES, ScannerServiceClient, routes
 from wsdscan.generated.models import scan
-from wsdscan.runtime import faults
-from wsdscan.runtime.client import HttpTransport
-from wsdscan.runtime.envelope import ANONYMOUS, build_envelope
+from wsdscan.generated.stubs import faults as scan_faults
+from wsdscan.runtime import soap
 from wsdscan.runtime.eventing import EventReceiver
-from wsdscan.runtime.serve import running
-from wsdscan.runtime.server import ServerLimits, SoapApp
+from wsdscan.runtime.server import ServerLimits, SoapApp, running
+from wsdscan.runtime.soap.envelope import ANONYMOUS, build_envelope
+from wsdscan.runtime.transport import HttpTransport
 from wsdscan.runtime.xmlbind import to_element
 
 from wsdscan.press import serve_eventing
@@ -183,7 +183,7 @@ async def test_a_transfer_slower_than_the_job_timeout_keeps_the_job() -> None:
                 assert await raw.read_body(length) == length
             finally:
                 raw.close()
-            with pytest.raises(faults.ClientErrorNoImagesAvailable):
+            with pytest.raises(scan_faults.ClientErrorNoImagesAvailable):
                 await client.retrieve_image(
                     job_id=job.job_id,
                     job_token=job.job_token,
@@ -307,7 +307,7 @@ async def test_concurrent_retrievals_on_one_job_render_one_page_at_a_time(
                         ),
                     )
                     return await page.read()
-                except faults.SoapFault as fault:
+                except soap.SoapFault as fault:
                     return type(fault).__name__
 
             results = await asyncio.gather(*(one(n) for n in range(6)))

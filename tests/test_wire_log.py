@@ -14,7 +14,7 @@ import pytest
 from cli_support import virtual_scanner
 from wsdscan.generated import ScannerServiceClient
 from wsdscan.generated.models.scan import DocumentDescription
-from wsdscan.runtime.client import HttpTransport, mask_secrets
+from wsdscan.runtime.transport import HttpTransport, mask_secrets
 
 from wsdscan.scanning import ScannerSession
 

@@ -21,7 +21,7 @@ _EXPORTS = {
     "ScannerSession": "wsdscan.scanning",
     "ScanProgress": "wsdscan.scanning",
     "PageNamer": "wsdscan.output",
-    "ScannerInfo": "wsdscan.device",
+    "ScannerCapabilities": "wsdscan.device",
     "ScanError": "wsdscan.errors",
     "DeviceError": "wsdscan.errors",
     "OutputError": "wsdscan.errors",
@@ -32,7 +32,7 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # what __getattr__ gives, for type checkers
-    from wsdscan.device import ScannerInfo as ScannerInfo
+    from wsdscan.device import ScannerCapabilities as ScannerCapabilities
     from wsdscan.errors import DeviceError as DeviceError
     from wsdscan.errors import OutputError as OutputError
     from wsdscan.errors import ScanError as ScanError

@@ -85,7 +85,7 @@ def _resolutions(resolutions: Any) -> list[int]:
 
 
 @dataclass(frozen=True)
-class ScannerInfo:
+class ScannerCapabilities:
     """What GetScannerElements tells about a scanner."""
 
     description: ScannerDescription | None

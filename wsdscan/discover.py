@@ -19,15 +19,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from wsdscan import __version__
-from wsdscan.runtime.discovery_client import DEFAULT_TIMEOUT, probe, resolve
-from wsdscan.runtime.discovery_messages import Announcement
-from wsdscan.runtime.discovery_names import SCAN_DEVICE_TYPE
-from wsdscan.runtime.discovery_target import DiscoveryTarget
-from wsdscan.runtime.discovery_udp import Address
+from wsdscan.runtime.defaults import DISCOVERY_TIMEOUT
+from wsdscan.runtime.discovery import (
+    SCAN_DEVICE_TYPE,
+    Address,
+    Announcement,
+    DeviceEndpoint,
+    DeviceMetadata,
+    DiscoveryTarget,
+    fetch_metadata,
+    probe,
+    resolve,
+)
 from wsdscan.runtime.errors import WsdScanError
-from wsdscan.runtime.faults import SoapFault
-from wsdscan.runtime.metadata import DeviceMetadata, fetch_metadata
-from wsdscan.runtime.metadata_host import DeviceEndpoint
 from wsdscan.runtime.server import ASGIApp, PathRouter, ServerLimits
 from wsdscan.scanning import ScannerSession
 
@@ -100,7 +104,7 @@ async def describe_device(
     if not announcement.xaddrs:
         resolved = await resolve(
             announcement.endpoint,
-            timeout=min(timeout, DEFAULT_TIMEOUT),
+            timeout=min(timeout, DISCOVERY_TIMEOUT),
             interfaces=interfaces,
             targets=targets,
         )
@@ -115,7 +119,7 @@ async def describe_device(
             metadata = await fetch_metadata(
                 xaddr, announcement.endpoint, timeout=timeout
             )
-        except (WsdScanError, SoapFault) as exc:
+        except WsdScanError as exc:
             errors.append(f"{xaddr}: {exc}")
             continue
         return DiscoveredScanner(announcement, metadata)
@@ -126,14 +130,14 @@ async def describe_device(
 
 async def discover_scanners(
     *,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float = DISCOVERY_TIMEOUT,
     interfaces: Sequence[str] | None = None,
     targets: Sequence[Address] = (),
     multicast: bool = True,
     http_fallback: bool = True,
 ) -> list[DiscoveredScanner]:
     """Probe for ``wscn:ScanDeviceType`` devices for ``timeout`` seconds and read each
-    one's metadata. See :func:`wsdscan.runtime.discovery_client.probe` for
+    one's metadata. See :func:`wsdscan.runtime.discovery.client.probe` for
     ``interfaces`` (default: every multicast-capable interface), ``targets`` (directed
     UDP probes) and ``http_fallback`` (a target silent on UDP gets a directed Probe over
     HTTP to the stable discovery path, device-quirks.md row 26).

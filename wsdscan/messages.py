@@ -192,7 +192,7 @@ def error_words(exc: BaseException, url: str = "the scanner") -> str:
         TransportError,
         TruncatedAttachmentError,
     )
-    from wsdscan.runtime.faults import SoapFault
+    from wsdscan.runtime.soap import SoapFault
 
     if isinstance(exc, ScanError):
         return one_line(str(exc))

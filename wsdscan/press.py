@@ -26,18 +26,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-import httpx
 from lxml import etree
 
-from wsdscan.generated import EVENT_ROUTES
-from wsdscan.runtime.client import DEFAULT_TIMEOUT
+from wsdscan.generated import EVENT_ROUTES, FAULTS
+from wsdscan.generated.stubs.faults import InvalidArgs
 from wsdscan.runtime.contract import RequestContext
-from wsdscan.runtime.envelope import Envelope
 from wsdscan.runtime.errors import ProtocolError
 from wsdscan.runtime.eventing import SubscriptionManager
-from wsdscan.runtime.eventing_transport import request
-from wsdscan.runtime.faults import InvalidArgs
 from wsdscan.runtime.server import RawHandler, SoapReply
+from wsdscan.runtime.soap import Envelope
+from wsdscan.runtime.transport import SoapClient
 from wsdscan.virtual import VirtualScanner
 
 VIRTUAL_NS: Final = "urn:wsdscan:virtual"
@@ -123,8 +121,8 @@ async def press(
     ``load_adf`` sheets (``duplex`` True/False: turn the duplex unit on/off; returns
     the sheets now in the feeder). Faults raise."""
     body = _body(destination, jammed, load_adf, duplex)
-    async with httpx.AsyncClient(timeout=DEFAULT_TIMEOUT) as client:
-        envelope = await request(client, url, PRESS_ACTION, body)
+    async with SoapClient() as client:
+        envelope = await client.request(url, PRESS_ACTION, body, faults=FAULTS)
     reply = envelope.body
     if reply is None or reply.tag != _v("PressScanButtonResponse"):
         raise ProtocolError("expected <PressScanButtonResponse>")

@@ -22,7 +22,7 @@ from typing import Final
 
 from wsdscan.generated import EVENT_ROUTES, ScannerServiceEventSink
 from wsdscan.generated.models.scan import ScanAvailableEvent
-from wsdscan.generated.routes import SCAN_AVAILABLE_EVENT
+from wsdscan.generated.stubs.routes import SCAN_AVAILABLE_EVENT
 from wsdscan.runtime.defaults import SUBSCRIPTION_EXPIRES
 from wsdscan.runtime.errors import WsdScanError
 from wsdscan.runtime.eventing import (
@@ -30,12 +30,9 @@ from wsdscan.runtime.eventing import (
     ScanDestinationRequest,
     Subscription,
     SubscriptionChange,
+    local_address_for,
 )
-from wsdscan.runtime.eventing_subscriber import local_address_for
-from wsdscan.runtime.faults import (
-    SoapFault,
-)
-from wsdscan.scanning import ScannerInfo, ScannerSession
+from wsdscan.scanning import ScannerCapabilities, ScannerSession
 
 log = logging.getLogger("wsdscan.receive")
 
@@ -64,7 +61,7 @@ class ReceivedJob:
     pages: list[Path]
 
 
-def _auto_source(info: ScannerInfo) -> str:
+def _auto_source(info: ScannerCapabilities) -> str:
     sources = info.sources()
     if "ADF" not in sources:
         return "Platen"
@@ -138,7 +135,7 @@ class ScanToPC(ScannerServiceEventSink):
         async with self._lock:
             try:
                 received = await self._run_job(scan_identifier)
-            except (SoapFault, WsdScanError, OSError) as exc:
+            except (WsdScanError, OSError) as exc:
                 self.report(f"scan {scan_identifier} failed: {exc}")
                 return
             except Exception:
@@ -194,7 +191,7 @@ class ScanToPC(ScannerServiceEventSink):
                     expires=self.expires,
                     on_change=self._changed,
                 )
-            except (SoapFault, WsdScanError) as exc:
+            except WsdScanError as exc:
                 self.report(f"cannot subscribe to {self.url} ({exc}); retrying")
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_LIMIT)

@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import Any, Final, TypeVar
 from xml.etree.ElementTree import QName
 
-from wsdscan.device import ActiveJob, ScannerInfo
+from wsdscan.device import ActiveJob, ScannerCapabilities
 from wsdscan.errors import DeviceError, OutputError, ScanError
 from wsdscan.generated import ScannerServiceClient
 from wsdscan.generated.models.scan import (
@@ -32,9 +32,9 @@ from wsdscan.generated.models.scan import (
 from wsdscan.messages import fault_words
 from wsdscan.output import OutputTarget, PageNamer, PageSink, open_sink
 from wsdscan.quirks import ADF_END_SUBCODES
-from wsdscan.runtime.client import HttpTransport
 from wsdscan.runtime.errors import WsdScanError
-from wsdscan.runtime.faults import SoapFault
+from wsdscan.runtime.soap import SoapFault
+from wsdscan.runtime.transport import HttpTransport
 from wsdscan.ticket import Region, ScanSettings, build_ticket, resolve_settings
 
 __all__ = [
@@ -42,7 +42,7 @@ __all__ = [
     "PageNamer",
     "ScanError",
     "ScanProgress",
-    "ScannerInfo",
+    "ScannerCapabilities",
     "ScannerSession",
 ]
 
@@ -131,7 +131,7 @@ class ScannerSession:
         self.transport = transport or HttpTransport(url)
         self.client = ScannerServiceClient(self.transport)
 
-    async def _elements(self, *names: str) -> ScannerInfo:
+    async def _elements(self, *names: str) -> ScannerCapabilities:
         response = await self.client.get_scanner_elements(
             requested_elements=RequestedElements(
                 name=[QName(SCAN_NS, n) for n in names]
@@ -142,9 +142,9 @@ class ScannerSession:
             description = description or data.scanner_description
             configuration = configuration or data.scanner_configuration
             status = status or data.scanner_status
-        return ScannerInfo(description, configuration, status)
+        return ScannerCapabilities(description, configuration, status)
 
-    async def info(self) -> ScannerInfo:
+    async def info(self) -> ScannerCapabilities:
         """Description, configuration and status (one GetScannerElements)."""
         return await self._elements(
             "ScannerDescription", "ScannerConfiguration", "ScannerStatus"

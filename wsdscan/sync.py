@@ -21,8 +21,8 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from wsdscan.device import ActiveJob, ScannerInfo
-from wsdscan.runtime.sync import SyncRunner
+from wsdscan.device import ActiveJob, ScannerCapabilities
+from wsdscan.runtime.transport import SyncRunner
 from wsdscan.scanning import ProgressCallback, ScannerSession
 from wsdscan.ticket import Region
 
@@ -47,8 +47,8 @@ class Scanner:
             raise
         self._runner.on_close(self._session.aclose)
 
-    def info(self) -> ScannerInfo:
-        """Description, configuration and status (see ``ScannerInfo``)."""
+    def info(self) -> ScannerCapabilities:
+        """Description, configuration and status (see ``ScannerCapabilities``)."""
         return self._runner.run(self._session.info())
 
     def active_jobs(self) -> list[ActiveJob]:

@@ -136,8 +136,7 @@ async def _serve(
     stop: threading.Event,
 ) -> None:
     from wsdscan.press import serve_eventing
-    from wsdscan.runtime.serve import running
-    from wsdscan.runtime.server import SoapApp
+    from wsdscan.runtime.server import SoapApp, running
     from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 
     try:

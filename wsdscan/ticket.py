@@ -8,7 +8,7 @@ import getpass
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from wsdscan.device import ScannerInfo, SourceCapabilities
+from wsdscan.device import ScannerCapabilities, SourceCapabilities
 from wsdscan.errors import UnsupportedOption
 from wsdscan.generated.models.scan import ColorProcessing as ColorProcessingElement
 from wsdscan.generated.models.scan import (
@@ -168,7 +168,7 @@ def _area(
 
 
 def resolve_settings(
-    info: ScannerInfo,
+    info: ScannerCapabilities,
     *,
     source: str | None = None,
     resolution: int | None = None,

@@ -19,8 +19,7 @@ def add_parser(sub: SubParsers[argparse.ArgumentParser]) -> None:
 async def run(args: argparse.Namespace) -> int:
     from wsdscan.cli.info import describe
     from wsdscan.cli.serve import SCAN_PATH, virtual_scanner
-    from wsdscan.runtime.serve import running
-    from wsdscan.runtime.server import SoapApp
+    from wsdscan.runtime.server import SoapApp, running
     from wsdscan.scanning import PageNamer, ScannerSession
 
     args.adf_sheets, args.duplex, args.scan_delay = 0, False, 0.0

@@ -44,7 +44,7 @@ async def run(args: argparse.Namespace) -> int:
     import sys
 
     from wsdscan.discover import discover_scanners, format_scanner
-    from wsdscan.runtime.discovery_names import DISCOVERY_PORT
+    from wsdscan.runtime.discovery import DISCOVERY_PORT
 
     scanners = await discover_scanners(
         timeout=args.timeout,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from wsdscan.cli import SubParsers
-    from wsdscan.device import ActiveJob, ScannerInfo
+    from wsdscan.device import ActiveJob, ScannerCapabilities
 
 
 def add_parser(sub: SubParsers[argparse.ArgumentParser]) -> None:
@@ -22,7 +22,7 @@ def add_parser(sub: SubParsers[argparse.ArgumentParser]) -> None:
     )
 
 
-def describe(info: ScannerInfo, jobs: list[ActiveJob] | None = None) -> str:
+def describe(info: ScannerCapabilities, jobs: list[ActiveJob] | None = None) -> str:
     """A person-readable summary of a scanner's description, configuration, status
     and (when given) active jobs."""
     from wsdscan.messages import STATE_WORDS, reason_words
@@ -70,7 +70,7 @@ def describe(info: ScannerInfo, jobs: list[ActiveJob] | None = None) -> str:
     return "\n".join(lines)
 
 
-def as_json(url: str, info: ScannerInfo, jobs: list[ActiveJob] | None) -> str:
+def as_json(url: str, info: ScannerCapabilities, jobs: list[ActiveJob] | None) -> str:
     import dataclasses
     import json
 

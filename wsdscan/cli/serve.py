@@ -17,6 +17,7 @@ from wsdscan.runtime.defaults import (
 
 if TYPE_CHECKING:
     from wsdscan.cli import SubParsers
+    from wsdscan.virtual import DeviceProfile, VirtualScanner
 
 SCAN_PATH = "/WSDScanner"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
@@ -127,11 +128,12 @@ def add_scanner_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def virtual_scanner(args: argparse.Namespace, profile: object = None) -> object:
+def virtual_scanner(
+    args: argparse.Namespace, profile: DeviceProfile | None = None
+) -> VirtualScanner:
     """A VirtualScanner configured from ``args`` (options it lacks keep defaults) and
-    ``profile`` (a ``DeviceProfile``; None: the built-in scanner)."""
+    ``profile`` (None: the built-in scanner)."""
     from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
-    from wsdscan.virtual.profiles import DeviceProfile
 
     options = (
         "adf_sheets",
@@ -142,7 +144,6 @@ def virtual_scanner(args: argparse.Namespace, profile: object = None) -> object:
         "image_cache",
         "history_size",
     )
-    assert profile is None or isinstance(profile, DeviceProfile)
     config = VirtualScannerConfig(
         **{name: getattr(args, name) for name in options if hasattr(args, name)},
         profile=profile,
@@ -150,7 +151,7 @@ def virtual_scanner(args: argparse.Namespace, profile: object = None) -> object:
     return VirtualScanner(config)
 
 
-def load_profile(args: argparse.Namespace) -> object:
+def load_profile(args: argparse.Namespace) -> DeviceProfile | None:
     """The ``--profile`` of ``args`` (None: the built-in scanner). ProfileError (its
     message names the file and the problem) for one that cannot be used, or that
     contradicts ``--duplex``."""
@@ -186,9 +187,7 @@ async def run(args: argparse.Namespace) -> int:
         with_device_endpoint,
     )
     from wsdscan.press import serve_eventing
-    from wsdscan.runtime.serve import bind_socket, make_server
-    from wsdscan.runtime.server import ServerLimits, SoapApp
-    from wsdscan.virtual import VirtualScanner
+    from wsdscan.runtime.server import ServerLimits, SoapApp, bind_socket, make_server
 
     limits = ServerLimits(
         max_body=args.max_body,
@@ -204,7 +203,6 @@ async def run(args: argparse.Namespace) -> int:
         print(f"wsdscan: {exc}", file=sys.stderr)
         return 2
     scanner = virtual_scanner(args, profile)
-    assert isinstance(scanner, VirtualScanner)
     # WS-Eventing (Subscribe/Renew/GetStatus/Unsubscribe) and the scan button on the
     # scan endpoint; on exit every subscriber gets SubscriptionEnd.
     eventing = serve_eventing(scanner)

@@ -18,7 +18,7 @@ from .config import (
     VirtualScannerConfig,
 )
 from .images import PageMarker, PageSpec, make_image, read_marker, render_page
-from .jobs import Job, JobTable
+from .jobs import JobTable, VirtualJob
 from .profiles import DeviceProfile, ProfileError, load_profile, profile_names
 from .scanner import VirtualScanner
 from .ticket import ResolvedTicket, ScanSettings, SideSettings, resolve_ticket
@@ -28,7 +28,7 @@ __all__ = [
     "SUPPORTED_COLOR_MODES",
     "SUPPORTED_FORMATS",
     "DeviceProfile",
-    "Job",
+    "VirtualJob",
     "JobTable",
     "PageMarker",
     "PageSpec",

@@ -38,21 +38,22 @@ from wsdscan.generated.models.scan import (
     ScannerStatusSummaryEvent,
     StatusSummary,
 )
-from wsdscan.runtime.eventing import RegisteredDestination, SubscriptionManager
-from wsdscan.runtime.faults import (
+from wsdscan.generated.stubs.faults import (
     ClientErrorInvalidDestinationToken,
     ClientErrorInvalidScanIdentifier,
 )
+from wsdscan.runtime.errors import WsdScanError
+from wsdscan.runtime.eventing import RegisteredDestination, SubscriptionManager
 
 from . import capabilities, reports, status
 from .config import VirtualScannerConfig
-from .jobs import Job, JobTable
+from .jobs import JobTable, VirtualJob
 
 SCAN_IDENTIFIER_LIFETIME = 300.0
 """Seconds a ScanIdentifier from a button press stays valid for CreateScanJob."""
 
 
-class UnknownDestination(LookupError):
+class UnknownDestination(WsdScanError, LookupError):
     """The button was pressed for a destination nobody registered."""
 
 
@@ -62,7 +63,7 @@ class _Pending:
     expires_at: float
 
 
-def _job_key(job: Job) -> tuple[str, tuple[str, ...], int]:
+def _job_key(job: VirtualJob) -> tuple[str, tuple[str, ...], int]:
     return (str(job.state), tuple(str(r) for r in job.reasons), job.scans_completed)
 
 
@@ -225,7 +226,7 @@ class ScannerEventing:
             self._pending.pop(scan_identifier, None)
 
 
-def _end_state(job: Job) -> JobEndStateEvent:
+def _end_state(job: VirtualJob) -> JobEndStateEvent:
     reasons: list[JobStateReasonKnownValue | str] = list(job.reasons)
     completed = job.completed
     return JobEndStateEvent(

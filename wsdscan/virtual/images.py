@@ -12,6 +12,7 @@ are three colour patches (red, green, blue) at :func:`patch_boxes`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Final, Literal
 
 from PIL import Image, ImageDraw, ImageFont
@@ -24,7 +25,9 @@ MARKER_SHEET_BITS: Final = 10
 MAX_MARKED_SHEET: Final = (1 << MARKER_SHEET_BITS) - 1
 _MARKER_CELLS: Final = 2 + 1 + MARKER_SHEET_BITS  # start, side, sheet bits, end
 
-PIL_MODES: Final = {"BlackAndWhite1": "1", "Grayscale8": "L", "RGB24": "RGB"}
+PIL_MODES: Final = MappingProxyType(
+    {"BlackAndWhite1": "1", "Grayscale8": "L", "RGB24": "RGB"}
+)
 
 _PATCH_COLORS: Final = ((255, 0, 0), (0, 160, 0), (0, 0, 255))
 

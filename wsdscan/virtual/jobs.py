@@ -33,7 +33,7 @@ ENDED_STATES = frozenset(
 
 
 @dataclass
-class Job:
+class VirtualJob:
     """One scan job and its progress."""
 
     job_id: int
@@ -105,21 +105,21 @@ class JobTable:
         clock: Callable[[], float],
     ) -> None:
         self._next_id = first_job_id
-        self._active: dict[int, Job] = {}
-        self._history: deque[Job] = deque(maxlen=history_size)
+        self._active: dict[int, VirtualJob] = {}
+        self._history: deque[VirtualJob] = deque(maxlen=history_size)
         self.adf_sheets = adf_sheets
         """Sheets left in the feeder."""
         self.clock = clock
 
-    def __iter__(self) -> Iterator[Job]:
+    def __iter__(self) -> Iterator[VirtualJob]:
         return iter(self._active.values())
 
     @property
-    def active(self) -> list[Job]:
+    def active(self) -> list[VirtualJob]:
         return list(self._active.values())
 
     @property
-    def history(self) -> list[Job]:
+    def history(self) -> list[VirtualJob]:
         """Ended jobs, oldest first."""
         return list(self._history)
 
@@ -130,8 +130,8 @@ class JobTable:
         final_parameters: DocumentFinalParameters,
         *,
         adjusted: bool,
-    ) -> Job:
-        job = Job(
+    ) -> VirtualJob:
+        job = VirtualJob(
             job_id=self._next_id,
             token=secrets.token_urlsafe(24),
             ticket=ticket,
@@ -145,7 +145,7 @@ class JobTable:
         self._active[job.job_id] = job
         return job
 
-    def get(self, job_id: int) -> Job | None:
+    def get(self, job_id: int) -> VirtualJob | None:
         """The job, active or remembered in the history."""
         job = self._active.get(job_id)
         if job is not None:
@@ -154,7 +154,7 @@ class JobTable:
 
     def end(
         self,
-        job: Job,
+        job: VirtualJob,
         state: JobStateKnownValue,
         reason: JobStateReasonKnownValue = JobStateReasonKnownValue.NONE,
     ) -> None:
@@ -167,7 +167,7 @@ class JobTable:
         self._active.pop(job.job_id, None)
         self._history.append(job)
 
-    def abort_transfer(self, job: Job) -> None:
+    def abort_transfer(self, job: VirtualJob) -> None:
         """An image did not reach the client (it went away or stopped reading
         mid-transfer): the job is Aborted with ImageTransferError ("the WSD Scan Service
         must abort the job"). A job that ended meanwhile (Canceled, or Aborted by
@@ -179,7 +179,7 @@ class JobTable:
             JobStateReasonKnownValue.IMAGE_TRANSFER_ERROR,
         )
 
-    def complete(self, job: Job) -> None:
+    def complete(self, job: VirtualJob) -> None:
         reason = (
             JobStateReasonKnownValue.JOB_COMPLETED_WITH_WARNINGS
             if job.adjusted
@@ -187,7 +187,7 @@ class JobTable:
         )
         self.end(job, JobStateKnownValue.COMPLETED, reason)
 
-    def expire(self, timeout: float) -> list[Job]:
+    def expire(self, timeout: float) -> list[VirtualJob]:
         """Abort (JobTimedOut) every active job idle for longer than ``timeout``."""
         now = self.clock()
         expired = [
@@ -201,7 +201,7 @@ class JobTable:
             )
         return expired
 
-    def next_side(self, job: Job) -> tuple[int, Side] | None:
+    def next_side(self, job: VirtualJob) -> tuple[int, Side] | None:
         """Reserve the next image of ``job``: (sheet, side), or ``None`` when there is
         none (ticket satisfied, or ADF feeder empty). Takes sheets from the feeder."""
         if job.limit_reached():

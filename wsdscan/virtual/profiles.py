@@ -50,11 +50,10 @@ from wsdscan.generated.models.scan import (
     ScannerDescription,
     ScannerName,
 )
-from wsdscan.runtime.envelope import read_envelope
 from wsdscan.runtime.errors import WsdScanError
-from wsdscan.runtime.faults import SoapFault
-from wsdscan.runtime.namespaces import WSCN
+from wsdscan.runtime.soap import SoapFault, read_envelope
 from wsdscan.runtime.xmlbind import (
+    WSCN,
     XmlInputError,
     bind,
     canonicalize,
@@ -75,7 +74,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class ProfileError(ValueError):
+class ProfileError(WsdScanError, ValueError):
     """A profile that cannot be used; the message names it and says what is wrong."""
 
 

@@ -13,15 +13,15 @@ from wsdscan.generated.models.scan import (
 )
 
 from .capabilities import xml_time
-from .jobs import Job
+from .jobs import VirtualJob
 
 
-def _reasons(job: Job) -> JobStateReasons:
+def _reasons(job: VirtualJob) -> JobStateReasons:
     reasons: list[JobStateReasonKnownValue | str] = list(job.reasons)
     return JobStateReasons(job_state_reason=reasons)
 
 
-def job_status(job: Job) -> JobStatus:
+def job_status(job: VirtualJob) -> JobStatus:
     return JobStatus(
         job_id=job.job_id,
         job_state=job.state,
@@ -32,7 +32,7 @@ def job_status(job: Job) -> JobStatus:
     )
 
 
-def job_summary(job: Job) -> JobSummary:
+def job_summary(job: VirtualJob) -> JobSummary:
     return JobSummary(
         job_id=job.job_id,
         job_name=job.name,
@@ -43,7 +43,7 @@ def job_summary(job: Job) -> JobSummary:
     )
 
 
-def documents(job: Job) -> Documents:
+def documents(job: VirtualJob) -> Documents:
     return Documents(
         document_final_parameters=job.final_parameters,
         document=[

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from . import encoders
 from .images import DocumentSpec, PageSpec, Side
-from .jobs import Job, JobTable
+from .jobs import JobTable, VirtualJob
 
 
-def reserve(jobs: JobTable, job: Job) -> list[tuple[int, Side]]:
+def reserve(jobs: JobTable, job: VirtualJob) -> list[tuple[int, Side]]:
     """Reserve the (sheet, side) images the next RetrieveImage of ``job`` delivers
     (taking sheets from the feeder); empty when there is none."""
     if not encoders.is_multi_page(job.settings.format):
@@ -29,7 +29,7 @@ def reserve(jobs: JobTable, job: Job) -> list[tuple[int, Side]]:
     return found
 
 
-def page_spec(job: Job, sheet: int, side: Side, title: str) -> PageSpec:
+def page_spec(job: VirtualJob, sheet: int, side: Side, title: str) -> PageSpec:
     settings = job.settings
     side_settings = settings.back if side == "back" and settings.back else None
     side_settings = side_settings or settings.front
@@ -48,7 +48,7 @@ def page_spec(job: Job, sheet: int, side: Side, title: str) -> PageSpec:
 
 
 def image_spec(
-    job: Job, reserved: list[tuple[int, Side]], title: str
+    job: VirtualJob, reserved: list[tuple[int, Side]], title: str
 ) -> PageSpec | DocumentSpec:
     """What renders the reserved images: a page, or a document of every page."""
     pages = tuple(page_spec(job, sheet, side, title) for sheet, side in reserved)

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from wsdscan.generated import ScannerServiceBase
 from wsdscan.generated.models.scan import (
     ActiveJobs,
     CancelJobRequest,
@@ -47,10 +48,7 @@ from wsdscan.generated.models.scan import (
     ValidationInfo,
     ValidScanTicket,
 )
-from wsdscan.generated.server import ScannerServiceBase
-from wsdscan.runtime.contract import AttachmentReply, RequestContext
-from wsdscan.runtime.eventing import SubscriptionManager
-from wsdscan.runtime.faults import (
+from wsdscan.generated.stubs.faults import (
     ClientErrorInvalidDestinationToken,
     ClientErrorInvalidJobToken,
     ClientErrorInvalidScanIdentifier,
@@ -60,12 +58,14 @@ from wsdscan.runtime.faults import (
     ServerErrorInternalError,
     ServerErrorNotAcceptingJobs,
 )
+from wsdscan.runtime.contract import AttachmentReply, RequestContext
+from wsdscan.runtime.eventing import SubscriptionManager
 
 from . import capabilities, encoders, reports, retrieval
 from .config import VirtualScannerConfig
 from .eventing import ScannerEventing
 from .images import MAX_MARKED_SHEET, DocumentSpec, PageSpec
-from .jobs import Job, JobTable
+from .jobs import JobTable, VirtualJob
 from .pagecache import PageCache
 from .ticket import resolve_ticket
 from .ticketfields import image_information
@@ -267,7 +267,7 @@ class VirtualScanner(ScannerServiceBase):
             document_final_parameters=resolved.final_parameters,
         )
 
-    def _job_for_retrieval(self, request: RetrieveImageRequest) -> Job:
+    def _job_for_retrieval(self, request: RetrieveImageRequest) -> VirtualJob:
         job = self.jobs.get(request.job_id)
         if job is None:
             raise ClientErrorJobIdNotFound(detail=_job_id_detail(request.job_id))
@@ -351,7 +351,7 @@ class VirtualScanner(ScannerServiceBase):
             on_complete=transfer_done,
         )
 
-    async def _render(self, job: Job, spec: PageSpec | DocumentSpec) -> bytes:
+    async def _render(self, job: VirtualJob, spec: PageSpec | DocumentSpec) -> bytes:
         """The image for ``spec``; a failure aborts the job (ImageTransferError: "the
         WSD Scan Service must abort the job") and answers ServerErrorInternalError."""
         try:
@@ -421,7 +421,7 @@ class VirtualScanner(ScannerServiceBase):
         return GetJobHistoryResponse(job_history=JobHistory(job_summary=summaries))
 
 
-def _check_not_ended(job: Job) -> None:
+def _check_not_ended(job: VirtualJob) -> None:
     """The fault for a RetrieveImage whose job ended while its image was produced."""
     if job.state == JobStateKnownValue.CANCELED:
         raise ClientErrorJobCancelled()

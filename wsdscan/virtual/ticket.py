@@ -11,6 +11,7 @@ rejected: every substitution just makes the ticket invalid.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Final
 
 from wsdscan.generated.models.scan import (
@@ -28,7 +29,7 @@ from wsdscan.generated.models.scan import (
     ScanRegion,
     ScanTicket,
 )
-from wsdscan.runtime.faults import ClientErrorFormatNotSupported, InvalidArgs
+from wsdscan.generated.stubs.faults import ClientErrorFormatNotSupported, InvalidArgs
 
 from . import encoders
 from .config import VirtualScannerConfig
@@ -40,21 +41,25 @@ from .ticketfields import parameter_fields
 from .values import text
 
 # Substitutes for unsupported requests, best first.
-_FORMAT_FALLBACKS: Final = {
-    "exif": ("jfif",),
-    "jpeg2k": ("jfif", "png"),
-    "dib": ("png",),
-}
-_COLOR_FALLBACKS: Final = {
-    "Grayscale4": ("Grayscale8", "BlackAndWhite1"),
-    "Grayscale16": ("Grayscale8",),
-    "RGB48": ("RGB24",),
-    "RGBa32": ("RGB24",),
-    "RGBa64": ("RGB24",),
-    "RGB24": ("Grayscale8",),
-    "Grayscale8": ("RGB24", "BlackAndWhite1"),
-    "BlackAndWhite1": ("Grayscale8",),
-}
+_FORMAT_FALLBACKS: Final = MappingProxyType(
+    {
+        "exif": ("jfif",),
+        "jpeg2k": ("jfif", "png"),
+        "dib": ("png",),
+    }
+)
+_COLOR_FALLBACKS: Final = MappingProxyType(
+    {
+        "Grayscale4": ("Grayscale8", "BlackAndWhite1"),
+        "Grayscale16": ("Grayscale8",),
+        "RGB48": ("RGB24",),
+        "RGBa32": ("RGB24",),
+        "RGBa64": ("RGB24",),
+        "RGB24": ("Grayscale8",),
+        "Grayscale8": ("RGB24", "BlackAndWhite1"),
+        "BlackAndWhite1": ("Grayscale8",),
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from enum import Enum
 from typing import TypeVar
 from xml.etree.ElementTree import QName
 
-from wsdscan.runtime.namespaces import WSCN, canonical_namespace
+from wsdscan.runtime.xmlbind import WSCN, canonical_namespace
 
 E = TypeVar("E", bound=Enum)
 

@@ -11,9 +11,8 @@ from xml.etree.ElementTree import QName
 
 import pytest
 from PIL import Image
-from wsdscan.runtime.client import HttpTransport
-from wsdscan.runtime.serve import running
-from wsdscan.runtime.server import SoapApp
+from wsdscan.runtime.server import SoapApp, running
+from wsdscan.runtime.transport import HttpTransport
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 
 from acme_scan import ACME_NS, SCAN_NS, LampStatus, lamp_status_xml, read_lamp_status
@@ -108,9 +107,9 @@ def test_vendor_element_round_trip(state: scan.ScannerStateKnownValue | str) -> 
 def test_bindings_are_acmes_own() -> None:
     """The stubs are ACME's package, and importing them loads none of wsdscan's own
     generated bindings: they stand on wsdscan.runtime alone."""
-    assert ScannerServiceClient.__module__ == "acme_scan.bindings.client"
+    assert ScannerServiceClient.__module__ == "acme_scan.bindings.stubs.client"
     probe = (
-        "import sys, acme_scan.bindings; "
+        "import sys, acme_scan.bindings.stubs; "
         "sys.exit(any(m.startswith('wsdscan.generated') for m in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", probe]).returncode == 0

@@ -27,6 +27,7 @@ import html
 import json
 import re
 import sys
+import tomllib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -267,9 +268,19 @@ def fault_records(pages: Mapping[str, str]) -> list[dict[str, Any]]:
                 "detail": _one((t.detail for t in group), "details", subcode),
                 "operations": sorted(operations[local]),
                 "pages": sorted({t.page for t in group}),
+                "source": "pages",
             }
         )
     return records
+
+
+def kept_records(path: Path) -> list[dict[str, Any]]:
+    """The project's own rows of the fault table (``source`` other than "pages"), as
+    they are written in ``path``: re-deriving keeps them."""
+    if not path.is_file():
+        return []
+    table = tomllib.loads(path.read_text(encoding="utf-8"))
+    return [row for row in table.get("fault", []) if row.get("source") != "pages"]
 
 
 def mention_records(pages: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -302,19 +313,24 @@ def _toml_array(values: Sequence[str]) -> str:
 
 
 _FAULTS_HEADER = f"""\
-# The faults the WS-Scan reference pages document: one [[fault]] per documented
-# subcode, sorted by subcode; then one [[mentioned]] per WS-Scan fault name that the
-# pages use in their text without a fault table (no code or reason documented).
+# The WS-Scan faults: one [[fault]] per subcode, first those the reference pages
+# document (source = "pages", sorted by subcode), then those the project adds where
+# the pages leave a gap (source = "wsdscan", each with a note saying why); then one
+# [[mentioned]] per WS-Scan fault name that the pages use in their text without a fault
+# table (no code or reason documented). wsdscan-codegen makes a class for every row in
+# the scan namespace (the runtime defines the wsa: ones) and skips a documented row
+# that a project row names in its aliases.
 #
-# Derived by tests/data/spec/derive.py from the WS-Scan element reference pages
-# (shared/spec/ws-scan/*.md beside the checkout: MicrosoftDocs/windows-driver-docs,
-# folder windows-driver-docs-pr/image, commit 825aa15f47, licensed CC BY 4.0): every
-# "Fault property | Definition" table ([Code]/[Subcode]/[Reason]/[Detail] rows), and
-# the operation request pages that list the faults. Do not edit by hand; re-derive:
+# The pages' rows are derived by tests/data/spec/derive.py from the WS-Scan element
+# reference pages (shared/spec/ws-scan/*.md beside the checkout:
+# MicrosoftDocs/windows-driver-docs, folder windows-driver-docs-pr/image, commit
+# 825aa15f47, licensed CC BY 4.0): every "Fault property | Definition" table
+# ([Code]/[Subcode]/[Reason]/[Detail] rows), and the operation request pages that list
+# the faults. Do not edit them by hand; re-derive (the project's rows are kept):
 #     {REDERIVE}
 # tests/test_spec_data.py checks this file against the pages where they are present.
 #
-# [[fault]] fields, as the pages write them:
+# [[fault]] fields:
 #   code        the [Code] row (soap:Sender, soap:Receiver)
 #   subcode     the [Subcode] row, with the page's prefix
 #   reason      the [Reason] row (the English reason text)
@@ -322,19 +338,27 @@ _FAULTS_HEADER = f"""\
 #   operations  the operations whose request page lists the fault (as a bullet or a
 #               table), or says it can return all of the common error codes when
 #               the fault is one of them; sorted
-#   pages       the pages that have the fault's table; sorted
-# Prefixes on the pages: soap = http://www.w3.org/2003/05/soap-envelope,
-# wscn = the WS-Scan namespace (the pages show 2006/01; devices use
-# http://schemas.microsoft.com/windows/2006/08/wdp/scan),
-# wsa = http://schemas.xmlsoap.org/ws/2004/08/addressing,
-# wprt = http://schemas.microsoft.com/windows/2006/08/wdp/print (one table names it).
+#   pages       the pages that have the fault's table (or name it); sorted
+#   source      "pages" (documented) or "wsdscan" (the project's addition)
+#   aliases     (project rows) documented subcodes read as this fault on receipt
+#   note        (project rows) why the row is there
+# [prefixes] are those of the pages (they show the scan namespace as 2006/01; devices
+# use 2006/08, which is the one listed).
 """
+
+PREFIXES = {
+    "soap": "http://www.w3.org/2003/05/soap-envelope",
+    "wprt": "http://schemas.microsoft.com/windows/2006/08/wdp/print",
+    "wsa": "http://schemas.xmlsoap.org/ws/2004/08/addressing",
+    "wscn": "http://schemas.microsoft.com/windows/2006/08/wdp/scan",
+}
 
 
 def render_faults(
     faults: Sequence[Mapping[str, Any]], mentioned: Sequence[Mapping[str, Any]]
 ) -> str:
-    parts = [_FAULTS_HEADER]
+    parts = [_FAULTS_HEADER, "\n[prefixes]\n"]
+    parts += [f"{prefix} = {_toml_string(uri)}\n" for prefix, uri in PREFIXES.items()]
     for fault in faults:
         parts.append(
             "\n[[fault]]\n"
@@ -344,7 +368,12 @@ def render_faults(
             f"detail = {_toml_string(fault['detail'])}\n"
             f"operations = {_toml_array(fault['operations'])}\n"
             f"pages = {_toml_array(fault['pages'])}\n"
+            f"source = {_toml_string(fault['source'])}\n"
         )
+        if "aliases" in fault:
+            parts.append(f"aliases = {_toml_array(fault['aliases'])}\n")
+        if "note" in fault:
+            parts.append(f"note = {_toml_string(fault['note'])}\n")
     for mention in mentioned:
         parts.append(
             "\n[[mentioned]]\n"
@@ -364,7 +393,9 @@ def derive(spec_dir: Path) -> dict[str, str]:
         EXAMPLES: dump_json(
             {"source": SOURCE, "rederive": REDERIVE, "examples": example_records(pages)}
         ),
-        FAULTS: render_faults(fault_records(pages), mention_records(pages)),
+        FAULTS: render_faults(
+            fault_records(pages) + kept_records(ROOT / FAULTS), mention_records(pages)
+        ),
     }
 
 
