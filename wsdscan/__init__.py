@@ -10,24 +10,27 @@ faults, transports) and ``wsdscan.codegen`` (the generator).
 from __future__ import annotations
 
 import importlib
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
 # name -> module; resolved by __getattr__ (PEP 562) when first used.
-_EXPORTS = {
-    "Scanner": "wsdscan.sync",
-    "scan": "wsdscan.sync",
-    "ScannerSession": "wsdscan.scanning",
-    "ScanProgress": "wsdscan.scanning",
-    "PageNamer": "wsdscan.output",
-    "ScannerCapabilities": "wsdscan.device",
-    "ScanError": "wsdscan.errors",
-    "DeviceError": "wsdscan.errors",
-    "OutputError": "wsdscan.errors",
-    "UnsupportedOption": "wsdscan.errors",
-    "WsdScanError": "wsdscan.runtime.errors",
-}
+_EXPORTS = MappingProxyType(
+    {
+        "Scanner": "wsdscan.sync",
+        "scan": "wsdscan.sync",
+        "ScannerSession": "wsdscan.scanning",
+        "ScanProgress": "wsdscan.scanning",
+        "PageNamer": "wsdscan.output",
+        "ScannerCapabilities": "wsdscan.device",
+        "ScanError": "wsdscan.errors",
+        "DeviceError": "wsdscan.errors",
+        "OutputError": "wsdscan.errors",
+        "UnsupportedOption": "wsdscan.errors",
+        "WsdScanError": "wsdscan.runtime.errors",
+    }
+)
 
 __all__ = ["__version__", *_EXPORTS]
 

@@ -13,76 +13,83 @@ import errno
 import http
 import re
 import socket
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from types import MappingProxyType
 from typing import Final
 
 from wsdscan.quirks import feeder_reported_empty
 
 # Fault subcodes (or codes, for faults without one), by local name.
-FAULT_WORDS: Final[dict[str, str]] = {
-    "ClientErrorNoImagesAvailable": "the scanner has no images to give",
-    "ServerErrorNotAcceptingJobs": (
-        "the scanner is not accepting jobs now (busy with another job, or waiting at "
-        "its panel: some models accept network scans only while their panel is at "
-        "the scan-to-computer screen)"
-    ),
-    "ClientErrorJobIdNotFound": "the scanner no longer knows the job (it ended)",
-    "ClientErrorJobCancelled": "the job was cancelled at the scanner",
-    "ClientErrorInvalidJobToken": "the scanner refused the job's token",
-    "ClientErrorFormatNotSupported": "the scanner does not support that file format",
-    "ClientErrorDocumentFormatNotSupported": (
-        "the scanner does not support that file format"
-    ),
-    "ClientErrorInvalidScanIdentifier": "the scan started at the panel is no longer valid",
-    "ClientErrorInvalidDestinationToken": (
-        "the scanner does not know this computer as a scan destination"
-    ),
-    "ClientErrorConflictingRequiredParameters": (
-        "the scan settings conflict with each other"
-    ),
-    "InvalidArgs": "the scanner refused the request as invalid",
-    "OperationFailed": "the scanner cannot do that in its present state",
-    "ServerErrorTemporaryError": "the scanner had a temporary error; try again",
-    "ServerErrorInternalError": "the scanner had an internal error",
-    "ActionNotSupported": "the scanner does not support that operation",
-    "DestinationUnreachable": "the scanner has no such service at this address",
-    "InvalidMessageInformationHeader": "the scanner refused the request's headers",
-    "MessageInformationHeaderRequired": "the scanner wants a header it did not get",
-    "VersionMismatch": "the scanner speaks another SOAP version",
-    "MustUnderstand": "the scanner does not understand a required header",
-}
+FAULT_WORDS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "ClientErrorNoImagesAvailable": "the scanner has no images to give",
+        "ServerErrorNotAcceptingJobs": (
+            "the scanner is not accepting jobs now (busy with another job, or waiting at "
+            "its panel: some models accept network scans only while their panel is at "
+            "the scan-to-computer screen)"
+        ),
+        "ClientErrorJobIdNotFound": "the scanner no longer knows the job (it ended)",
+        "ClientErrorJobCancelled": "the job was cancelled at the scanner",
+        "ClientErrorInvalidJobToken": "the scanner refused the job's token",
+        "ClientErrorFormatNotSupported": "the scanner does not support that file format",
+        "ClientErrorDocumentFormatNotSupported": (
+            "the scanner does not support that file format"
+        ),
+        "ClientErrorInvalidScanIdentifier": "the scan started at the panel is no longer valid",
+        "ClientErrorInvalidDestinationToken": (
+            "the scanner does not know this computer as a scan destination"
+        ),
+        "ClientErrorConflictingRequiredParameters": (
+            "the scan settings conflict with each other"
+        ),
+        "InvalidArgs": "the scanner refused the request as invalid",
+        "OperationFailed": "the scanner cannot do that in its present state",
+        "ServerErrorTemporaryError": "the scanner had a temporary error; try again",
+        "ServerErrorInternalError": "the scanner had an internal error",
+        "ActionNotSupported": "the scanner does not support that operation",
+        "DestinationUnreachable": "the scanner has no such service at this address",
+        "InvalidMessageInformationHeader": "the scanner refused the request's headers",
+        "MessageInformationHeaderRequired": "the scanner wants a header it did not get",
+        "VersionMismatch": "the scanner speaks another SOAP version",
+        "MustUnderstand": "the scanner does not understand a required header",
+    }
+)
 
 # ScannerStateReason values, DeviceCondition names and JobStateReason values.
-REASON_WORDS: Final[dict[str, str]] = {
-    "AttentionRequired": "the scanner needs attention at its panel",
-    "Calibrating": "the scanner is calibrating",
-    "CoverOpen": "a cover is open",
-    "InputTrayEmpty": "the document feeder is empty",
-    "InterlockOpen": "an interlock is open",
-    "InternalStorageFull": "the scanner's storage is full",
-    "LampError": "the lamp has failed",
-    "LampWarming": "the lamp is warming up",
-    "MediaJam": "paper jam",
-    "MultipleFeedError": "the feeder took several sheets at once",
-    "Paused": "the scanner is paused",
-    "InvalidScanTicket": "the scanner could not use the scan settings",
-    "DocumentFormatError": "the scanner does not support the requested format",
-    "ImageTransferError": "an image transfer failed",
-    "JobCanceledAtDevice": "cancelled at the scanner's panel",
-    "JobCompletedWithErrors": "completed with errors",
-    "JobCompletedWithWarnings": "completed with warnings (settings adjusted)",
-    "JobScanning": "scanning",
-    "JobScanningAndTransferring": "scanning and sending",
-    "JobTimedOut": "timed out (its images were not fetched in time)",
-    "JobTransferring": "sending",
-    "ScannerStopped": "the scanner stopped",
-}
+REASON_WORDS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "AttentionRequired": "the scanner needs attention at its panel",
+        "Calibrating": "the scanner is calibrating",
+        "CoverOpen": "a cover is open",
+        "InputTrayEmpty": "the document feeder is empty",
+        "InterlockOpen": "an interlock is open",
+        "InternalStorageFull": "the scanner's storage is full",
+        "LampError": "the lamp has failed",
+        "LampWarming": "the lamp is warming up",
+        "MediaJam": "paper jam",
+        "MultipleFeedError": "the feeder took several sheets at once",
+        "Paused": "the scanner is paused",
+        "InvalidScanTicket": "the scanner could not use the scan settings",
+        "DocumentFormatError": "the scanner does not support the requested format",
+        "ImageTransferError": "an image transfer failed",
+        "JobCanceledAtDevice": "cancelled at the scanner's panel",
+        "JobCompletedWithErrors": "completed with errors",
+        "JobCompletedWithWarnings": "completed with warnings (settings adjusted)",
+        "JobScanning": "scanning",
+        "JobScanningAndTransferring": "scanning and sending",
+        "JobTimedOut": "timed out (its images were not fetched in time)",
+        "JobTransferring": "sending",
+        "ScannerStopped": "the scanner stopped",
+    }
+)
 
-STATE_WORDS: Final[dict[str, str]] = {
-    "Idle": "idle",
-    "Processing": "busy",
-    "Stopped": "stopped",
-}
+STATE_WORDS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "Idle": "idle",
+        "Processing": "busy",
+        "Stopped": "stopped",
+    }
+)
 
 # Reasons that explain a refused job better than the fault does (a jam, an open cover).
 _BLOCKING: Final = frozenset(

@@ -9,8 +9,9 @@ bindings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import PurePath
+from types import MappingProxyType
 from typing import Final, Literal
 
 from wsdscan.errors import UnsupportedOption
@@ -49,38 +50,50 @@ FORMATS: Final = (
 Kind = Literal["source", "color", "format"]
 
 # Friendly names, lower case, beside the schema's own spellings (matched in any case).
-ALIASES: Final[dict[Kind, dict[str, str]]] = {
-    "source": {
-        "flatbed": "Platen",
-        "glass": "Platen",
-        "feeder": "ADF",
-        "duplex": "ADFDuplex",
-        "adf-duplex": "ADFDuplex",
-    },
-    "color": {
-        "color": "RGB24",
-        "colour": "RGB24",
-        "rgb": "RGB24",
-        "gray": "Grayscale8",
-        "grey": "Grayscale8",
-        "grayscale": "Grayscale8",
-        "greyscale": "Grayscale8",
-        "bw": "BlackAndWhite1",
-        "lineart": "BlackAndWhite1",
-        "blackandwhite": "BlackAndWhite1",
-    },
-    "format": {"jpeg": "jfif", "jpg": "jfif", "bmp": "dib", "pdf": "pdf-a"},
-}
-_SCHEMA: Final[dict[Kind, tuple[str, ...]]] = {
-    "source": SOURCES,
-    "color": COLOR_MODES,
-    "format": FORMATS,
-}
-_WORDS: Final[dict[Kind, str]] = {
-    "source": "source",
-    "color": "colour mode",
-    "format": "format",
-}
+ALIASES: Final[Mapping[Kind, Mapping[str, str]]] = MappingProxyType(
+    {
+        "source": MappingProxyType(
+            {
+                "flatbed": "Platen",
+                "glass": "Platen",
+                "feeder": "ADF",
+                "duplex": "ADFDuplex",
+                "adf-duplex": "ADFDuplex",
+            }
+        ),
+        "color": MappingProxyType(
+            {
+                "color": "RGB24",
+                "colour": "RGB24",
+                "rgb": "RGB24",
+                "gray": "Grayscale8",
+                "grey": "Grayscale8",
+                "grayscale": "Grayscale8",
+                "greyscale": "Grayscale8",
+                "bw": "BlackAndWhite1",
+                "lineart": "BlackAndWhite1",
+                "blackandwhite": "BlackAndWhite1",
+            }
+        ),
+        "format": MappingProxyType(
+            {"jpeg": "jfif", "jpg": "jfif", "bmp": "dib", "pdf": "pdf-a"}
+        ),
+    }
+)
+_SCHEMA: Final[Mapping[Kind, tuple[str, ...]]] = MappingProxyType(
+    {
+        "source": SOURCES,
+        "color": COLOR_MODES,
+        "format": FORMATS,
+    }
+)
+_WORDS: Final[Mapping[Kind, str]] = MappingProxyType(
+    {
+        "source": "source",
+        "color": "colour mode",
+        "format": "format",
+    }
+)
 
 
 def names(kind: Kind) -> list[str]:
@@ -115,18 +128,20 @@ def match_advertised(kind: Kind, value: str, advertised: Iterable[str]) -> str |
 
 # --- paper sizes and the scan region -------------------------------------------------
 
-PAPER_SIZES_MM: Final[dict[str, tuple[float, float]]] = {
-    "A3": (297, 420),
-    "A4": (210, 297),
-    "A5": (148, 210),
-    "A6": (105, 148),
-    "B4": (250, 353),
-    "B5": (176, 250),
-    "Letter": (215.9, 279.4),
-    "Legal": (215.9, 355.6),
-    "Executive": (184.15, 266.7),
-    "Tabloid": (279.4, 431.8),
-}
+PAPER_SIZES_MM: Final[Mapping[str, tuple[float, float]]] = MappingProxyType(
+    {
+        "A3": (297, 420),
+        "A4": (210, 297),
+        "A5": (148, 210),
+        "A6": (105, 148),
+        "B4": (250, 353),
+        "B5": (176, 250),
+        "Letter": (215.9, 279.4),
+        "Legal": (215.9, 355.6),
+        "Executive": (184.15, 266.7),
+        "Tabloid": (279.4, 431.8),
+    }
+)
 """Portrait width x height in millimetres (B sizes: ISO 216)."""
 
 
@@ -153,14 +168,16 @@ def millimetres(thousandths_of_an_inch: int) -> float:
 
 Output = Literal["pdf", "tiff", "png", "jpeg", "as-received"]
 
-OUTPUT_SUFFIXES: Final[dict[str, Output]] = {
-    ".pdf": "pdf",
-    ".tif": "tiff",
-    ".tiff": "tiff",
-    ".png": "png",
-    ".jpg": "jpeg",
-    ".jpeg": "jpeg",
-}
+OUTPUT_SUFFIXES: Final[Mapping[str, Output]] = MappingProxyType(
+    {
+        ".pdf": "pdf",
+        ".tif": "tiff",
+        ".tiff": "tiff",
+        ".png": "png",
+        ".jpg": "jpeg",
+        ".jpeg": "jpeg",
+    }
+)
 
 
 def output_kind(path: str | PurePath) -> Output:
@@ -185,34 +202,38 @@ _G4: Final = ("tiff-single-g4", "tiff-single-g3mh")
 #   of their own kind (pdf-a for a PDF, tiff-multi-* for a TIFF) they are saved as
 #   they arrive (is_document_format).
 # A scanner offering none of the row (pdf-a and xps only) needs --format.
-WIRE_FORMATS: Final[dict[tuple[Output, bool], tuple[str, ...]]] = {
-    ("pdf", False): (*_JPEG, *_TIFF_JPEG, *_LOSSLESS, *_G4),
-    ("pdf", True): (*_G4, *_LOSSLESS, *_JPEG, *_TIFF_JPEG),
-    ("png", False): (*_LOSSLESS, *_JPEG, *_TIFF_JPEG, *_G4),
-    ("png", True): (*_LOSSLESS, *_G4, *_JPEG, *_TIFF_JPEG),
-    ("tiff", False): (*_LOSSLESS, *_JPEG, *_TIFF_JPEG, *_G4),
-    ("tiff", True): (*_G4, *_LOSSLESS, *_JPEG, *_TIFF_JPEG),
-    ("jpeg", False): (*_JPEG, *_LOSSLESS, *_TIFF_JPEG, *_G4),
-    ("jpeg", True): (*_JPEG, *_LOSSLESS, *_G4, *_TIFF_JPEG),
-    ("as-received", False): ("png", *_JPEG, *_TIFF_JPEG, *_LOSSLESS[1:], *_G4),
-    ("as-received", True): ("png", *_G4, *_LOSSLESS[1:], *_JPEG, *_TIFF_JPEG),
-}
+WIRE_FORMATS: Final[Mapping[tuple[Output, bool], tuple[str, ...]]] = MappingProxyType(
+    {
+        ("pdf", False): (*_JPEG, *_TIFF_JPEG, *_LOSSLESS, *_G4),
+        ("pdf", True): (*_G4, *_LOSSLESS, *_JPEG, *_TIFF_JPEG),
+        ("png", False): (*_LOSSLESS, *_JPEG, *_TIFF_JPEG, *_G4),
+        ("png", True): (*_LOSSLESS, *_G4, *_JPEG, *_TIFF_JPEG),
+        ("tiff", False): (*_LOSSLESS, *_JPEG, *_TIFF_JPEG, *_G4),
+        ("tiff", True): (*_G4, *_LOSSLESS, *_JPEG, *_TIFF_JPEG),
+        ("jpeg", False): (*_JPEG, *_LOSSLESS, *_TIFF_JPEG, *_G4),
+        ("jpeg", True): (*_JPEG, *_LOSSLESS, *_G4, *_TIFF_JPEG),
+        ("as-received", False): ("png", *_JPEG, *_TIFF_JPEG, *_LOSSLESS[1:], *_G4),
+        ("as-received", True): ("png", *_G4, *_LOSSLESS[1:], *_JPEG, *_TIFF_JPEG),
+    }
+)
 
 DECODABLE: Final = frozenset((*_JPEG, *_LOSSLESS, *_TIFF_JPEG, *_G4))
 """Wire formats whose pages Pillow reads (to convert them or put them in a document)."""
 
 JPEG_FORMATS: Final = frozenset(_JPEG)
 
-EXTENSIONS: Final[dict[str, str]] = {
-    "dib": ".bmp",
-    "exif": ".jpg",
-    "jfif": ".jpg",
-    "jbig": ".jbg",
-    "jpeg2k": ".jp2",
-    "pdf-a": ".pdf",
-    "png": ".png",
-    "xps": ".xps",
-}
+EXTENSIONS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "dib": ".bmp",
+        "exif": ".jpg",
+        "jfif": ".jpg",
+        "jbig": ".jbg",
+        "jpeg2k": ".jp2",
+        "pdf-a": ".pdf",
+        "png": ".png",
+        "xps": ".xps",
+    }
+)
 
 
 def extension(wire_format: str) -> str:

@@ -3,16 +3,20 @@ three modes (1-bit, 8-bit gray, RGB), and converted files written atomically."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Final
 
 from PIL import Image
 
 FLAT_MODES: Final = ("1", "L", "RGB")
-_WHITE: Final[dict[str, int | tuple[int, int, int]]] = {
-    "L": 255,
-    "RGB": (255, 255, 255),
-}
+_WHITE: Final[Mapping[str, int | tuple[int, int, int]]] = MappingProxyType(
+    {
+        "L": 255,
+        "RGB": (255, 255, 255),
+    }
+)
 
 
 def page_dpi(image: Image.Image, dpi: float) -> tuple[float, float]:

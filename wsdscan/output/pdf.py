@@ -16,6 +16,7 @@ import struct
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from types import MappingProxyType
 from typing import IO, Final
 
 from PIL import Image
@@ -144,11 +145,13 @@ def _read_file(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
-_JPEG_SPACES: Final = {
-    "L": b"/DeviceGray",
-    "RGB": b"/DeviceRGB",
-    "CMYK": b"/DeviceCMYK",
-}
+_JPEG_SPACES: Final = MappingProxyType(
+    {
+        "L": b"/DeviceGray",
+        "RGB": b"/DeviceRGB",
+        "CMYK": b"/DeviceCMYK",
+    }
+)
 
 
 def _image_data(image: Image.Image, path: Path) -> tuple[bytes, Iterator[bytes]]:

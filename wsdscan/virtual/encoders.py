@@ -39,10 +39,11 @@ from __future__ import annotations
 import importlib.util
 import io
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Final
 
 from PIL import Image, ImageCms, TiffImagePlugin, features
@@ -87,32 +88,38 @@ class FormatInfo:
 
 
 _TIFF: Final = "image/tiff"
-_TIFF_COMPRESSIONS: Final = {
-    "uncompressed": ("raw", ()),
-    "g4": ("group4", ("libtiff",)),
-    "g3mh": ("group3", ("libtiff",)),
-    "jpeg-tn2": ("jpeg", ("libtiff", "jpg")),
-}
+_TIFF_COMPRESSIONS: Final = MappingProxyType(
+    {
+        "uncompressed": ("raw", ()),
+        "g4": ("group4", ("libtiff",)),
+        "g3mh": ("group3", ("libtiff",)),
+        "jpeg-tn2": ("jpeg", ("libtiff", "jpg")),
+    }
+)
 
-FORMATS: Final[dict[str, FormatInfo]] = {
-    "png": FormatInfo("image/png", needs=("zlib",)),
-    "jfif": FormatInfo("image/jpeg", needs=("jpg",)),
-    "exif": FormatInfo("image/jpeg", needs=("jpg",)),
-    "dib": FormatInfo("image/bmp"),
-    "jpeg2k": FormatInfo("image/jp2", needs=("jpg_2000",)),
-    **{
-        f"tiff-{pages}-{name}": FormatInfo(
-            _TIFF,
-            multi_page=pages == "multi",
-            bilevel_only=name in ("g4", "g3mh"),
-            tiff_compression=compression,
-            needs=needs,
-        )
-        for pages in ("single", "multi")
-        for name, (compression, needs) in _TIFF_COMPRESSIONS.items()
-    },
-    "pdf-a": FormatInfo("application/pdf", multi_page=True, needs=("jpg", "libtiff")),
-}
+FORMATS: Final[Mapping[str, FormatInfo]] = MappingProxyType(
+    {
+        "png": FormatInfo("image/png", needs=("zlib",)),
+        "jfif": FormatInfo("image/jpeg", needs=("jpg",)),
+        "exif": FormatInfo("image/jpeg", needs=("jpg",)),
+        "dib": FormatInfo("image/bmp"),
+        "jpeg2k": FormatInfo("image/jp2", needs=("jpg_2000",)),
+        **{
+            f"tiff-{pages}-{name}": FormatInfo(
+                _TIFF,
+                multi_page=pages == "multi",
+                bilevel_only=name in ("g4", "g3mh"),
+                tiff_compression=compression,
+                needs=needs,
+            )
+            for pages in ("single", "multi")
+            for name, (compression, needs) in _TIFF_COMPRESSIONS.items()
+        },
+        "pdf-a": FormatInfo(
+            "application/pdf", multi_page=True, needs=("jpg", "libtiff")
+        ),
+    }
+)
 """Every format this module knows how to write (when Pillow has what it needs)."""
 
 _JPEG_BASED: Final = frozenset({"jfif", "exif", "jpeg2k"})
@@ -144,7 +151,7 @@ def bilevel_only(fmt: str) -> bool:
     return info is not None and info.bilevel_only
 
 
-_BITS: Final = {"BlackAndWhite1": 1, "Grayscale8": 8, "RGB24": 24}
+_BITS: Final = MappingProxyType({"BlackAndWhite1": 1, "Grayscale8": 8, "RGB24": 24})
 
 
 def bytes_per_line(fmt: str, color_mode: str, pixels: int) -> int:
