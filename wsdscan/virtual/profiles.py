@@ -17,7 +17,7 @@ listed in :attr:`DeviceProfile.left_out` (logged when loaded):
 * a Film unit (no film is simulated).
 
 A DefaultScanTicket whose Format was left out gets the first format that stays.
-What real devices omit is filled in from the built-in scanner (``quirks.py``).
+What real devices omit is filled in from the built-in scanner (``wsdscan.quirks.profiles``).
 
 Shipped profiles live in ``profiles/<name>/GetScannerElementsResponse.xml`` with a
 PROVENANCE.md; ``default`` is the built-in scanner itself (no file).
@@ -50,6 +50,7 @@ from wsdscan.generated.models.scan import (
     ScannerDescription,
     ScannerName,
 )
+from wsdscan.quirks import profiles as quirks
 from wsdscan.runtime.errors import WsdScanError
 from wsdscan.runtime.soap import SoapFault, read_envelope
 from wsdscan.runtime.xmlbind import (
@@ -61,7 +62,7 @@ from wsdscan.runtime.xmlbind import (
     to_element,
 )
 
-from . import capabilities, encoders, quirks
+from . import capabilities, encoders
 from .config import DEFAULT_FORMATS, SUPPORTED_COLOR_MODES, VirtualScannerConfig
 from .limits import SourceLimits
 from .profiledefaults import ProfileDefaults

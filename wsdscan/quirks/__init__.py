@@ -1,7 +1,9 @@
 """Workarounds for what real scanners do, in one place, each naming the devices and
-its source (``shared/notes/device-quirks.md`` numbers the rows). The runtime keeps its
-own wire-level ones (faults with HTTP 200, multipart variants) in ``runtime.client``
-and ``runtime.mtom``.
+its source (``shared/notes/device-quirks.md`` numbers the rows): here what a client
+must make of what a device says; in :mod:`.profiles` what the virtual scanner makes of
+a device's captured GetScannerElementsResponse. How devices write their bytes (faults
+with HTTP 200, multipart variants, namespace spellings) is read leniently where the
+runtime reads them (docs/architecture.md, "Where things go").
 
 Standard library only: the error messages use it too.
 """

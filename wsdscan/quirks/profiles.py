@@ -9,7 +9,7 @@ GetScannerElementsResponse a profile is made from, in one place.
   comes from the generated bindings (the schema), not from a list kept here. A device
   that does not say whether its ADF has duplex is taken to have none.
 * **Maximum size wider than high: Kyocera ECOSYS M2040dn** (firmware 2S0_2000.001.828,
-  the capture in wsdscan/virtual/profiles/kyocera-m2040dn.xml, from OpenPrinting/go-mfp; device-quirks
+  wsdscan/virtual/profiles/kyocera-m2040dn.xml, from OpenPrinting/go-mfp; device-quirks
   #20): PlatenMaximumSize and ADFMaximumSize are 14016 x 8504 (1/1000 inch), a
   landscape area, while its own DefaultScanTicket asks for A4 portrait (8266 x
   11690); sane-airscan swaps such a width and height (airscan-wsd.c) and then asks for
@@ -29,8 +29,7 @@ from xsdata.formats.dataclass.context import XmlContext
 
 from wsdscan.generated.models.scan import ScannerConfiguration
 from wsdscan.runtime.xmlbind import to_element
-
-from .limits import SourceLimits
+from wsdscan.virtual.limits import SourceLimits
 
 _CONTEXT: Final = XmlContext()
 
