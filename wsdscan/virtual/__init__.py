@@ -19,9 +19,10 @@ from .config import (
 )
 from .images import PageMarker, PageSpec, make_image, read_marker, render_page
 from .jobs import JobTable, VirtualJob
+from .jobsettings import ScanSettings, SideSettings
 from .profiles import DeviceProfile, ProfileError, load_profile, profile_names
 from .scanner import VirtualScanner
-from .ticket import ResolvedTicket, ScanSettings, SideSettings, resolve_ticket
+from .ticket import ResolvedTicket, resolve_ticket
 
 __all__ = [
     "DEFAULT_FORMATS",

@@ -1,12 +1,15 @@
 """The scanner-level elements of the virtual scanner, as generated dataclasses:
-ScannerDescription, ScannerConfiguration, DefaultScanTicket and ScannerStatus.
+ScannerDescription, ScannerConfiguration, DefaultScanTicket and ScannerStatus, and the
+ScannerElements that a GetScannerElementsRequest asks for.
 
 With a device profile the first three are the profile's (``profiles.py``); the status
 is always the virtual scanner's own."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from xml.etree.ElementTree import QName
 
 from xsdata.models.datatype import XmlDateTime
 
@@ -53,6 +56,8 @@ from wsdscan.generated.models.scan import (
     ScalingRangeWidth,
     ScannerConfiguration,
     ScannerDescription,
+    ScannerElementData,
+    ScannerElements,
     ScannerInfo,
     ScannerLocation,
     ScannerName,
@@ -69,7 +74,7 @@ from wsdscan.generated.models.scan import (
 
 from . import status
 from .config import VirtualScannerConfig
-from .values import known
+from .values import known, requested_elements
 
 
 def xml_now() -> XmlDateTime:
@@ -263,3 +268,32 @@ def scanner_status(
             device_condition=[conditions[key] for key in sorted(conditions)]
         ),
     )
+
+
+def scanner_elements(
+    config: VirtualScannerConfig,
+    names: Iterable[QName],
+    *,
+    busy: bool,
+    adf_sheets: int,
+    jammed: bool,
+) -> ScannerElements:
+    """The requested elements by name; one this scanner does not know is not valid."""
+    answers: dict[str, Callable[[], ScannerElementData]] = {
+        "ScannerDescription": lambda: ScannerElementData(
+            scanner_description=scanner_description(config)
+        ),
+        "ScannerConfiguration": lambda: ScannerElementData(
+            scanner_configuration=scanner_configuration(config)
+        ),
+        "DefaultScanTicket": lambda: ScannerElementData(
+            default_scan_ticket=default_scan_ticket(config)
+        ),
+        "ScannerStatus": lambda: ScannerElementData(
+            scanner_status=scanner_status(
+                config, busy=busy, adf_sheets=adf_sheets, jammed=jammed
+            )
+        ),
+    }
+    data = requested_elements(names, answers, ScannerElementData)
+    return ScannerElements(element_data=data)

@@ -27,7 +27,7 @@ pdf-a                        a PDF made by img2pdf with its PDF/A-1b option
 Bilevel pages in a JPEG-based format (jfif, exif, tiff-*-jpeg-tn2, jpeg2k) are
 written as 8-bit gray (JPEG has no 1-bit mode), as the built-in scanner always did for
 jfif. CCITT (g4, g3mh) needs bilevel pages: the ticket resolution turns the colour of
-such a job into BlackAndWhite1 (reported with Override, see ``ticket.py``).
+such a job into BlackAndWhite1 (reported with Override, see ``sidevalues.py``).
 
 What cannot be written here (xps, jbig, jpeg2k without OpenJPEG, TIFF compressions
 without libtiff, any vendor string) is not in :func:`producible_formats`, and a profile

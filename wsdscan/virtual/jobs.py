@@ -21,7 +21,7 @@ from wsdscan.generated.models.scan import (
 )
 
 from .images import Side
-from .ticket import ScanSettings
+from .jobsettings import ScanSettings
 
 ENDED_STATES = frozenset(
     {

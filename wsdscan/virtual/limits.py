@@ -1,5 +1,6 @@
 """What one input source of the virtual scanner takes: the limits a ticket is resolved
-against (``ticket.py``), from the built-in configuration or from a device profile."""
+against (``documentvalues.py``, ``sidevalues.py``), from the built-in configuration or
+from a device profile; and how a value is brought within them."""
 
 from __future__ import annotations
 
@@ -35,3 +36,12 @@ class SourceLimits:
         if portrait_request == portrait_limits:
             return sizes
         return self.min_height, self.min_width, self.max_height, self.max_width
+
+
+def clamp(value: int, low: int, high: int) -> int:
+    return max(low, min(high, value))
+
+
+def nearest(choices: tuple[int, ...], value: int) -> int:
+    """The choice closest to ``value``; of two as close, the higher."""
+    return min(choices, key=lambda r: (abs(r - value), -r))

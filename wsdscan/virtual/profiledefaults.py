@@ -7,12 +7,8 @@ from dataclasses import dataclass
 
 from wsdscan.generated.models.scan import DefaultScanTicket
 
-from .limits import SourceLimits
+from .limits import SourceLimits, nearest
 from .values import text
-
-
-def _nearest(choices: tuple[int, ...], value: int) -> int:
-    return min(choices, key=lambda r: (abs(r - value), -r))
 
 
 @dataclass(frozen=True)
@@ -60,8 +56,8 @@ class ProfileDefaults:
             format_replaced=replaced,
             source=source,
             resolution=(
-                _nearest(limits.x_resolutions, x),
-                _nearest(limits.y_resolutions, y),
+                nearest(limits.x_resolutions, x),
+                nearest(limits.y_resolutions, y),
             ),
             color_mode=color,
         )

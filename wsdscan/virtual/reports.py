@@ -1,11 +1,17 @@
-"""Jobs as the generated job elements: JobStatus, JobSummary, Documents."""
+"""Jobs as the generated job elements: JobStatus, JobSummary, Documents, and the
+JobElements that a GetJobElementsRequest asks for."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from xml.etree.ElementTree import QName
 
 from wsdscan.generated.models.scan import (
     Document,
     DocumentDescription,
     Documents,
+    JobElementData,
+    JobElements,
     JobStateReasonKnownValue,
     JobStateReasons,
     JobStatus,
@@ -14,6 +20,7 @@ from wsdscan.generated.models.scan import (
 
 from .capabilities import xml_time
 from .jobs import VirtualJob
+from .values import requested_elements
 
 
 def _reasons(job: VirtualJob) -> JobStateReasons:
@@ -51,3 +58,14 @@ def documents(job: VirtualJob) -> Documents:
             for name in job.documents
         ],
     )
+
+
+def job_elements(job: VirtualJob, names: Iterable[QName]) -> JobElements:
+    """The requested elements by name; one this scanner does not know is not valid."""
+    answers: dict[str, Callable[[], JobElementData]] = {
+        "JobStatus": lambda: JobElementData(job_status=job_status(job)),
+        "ScanTicket": lambda: JobElementData(scan_ticket=job.ticket),
+        "Documents": lambda: JobElementData(documents=documents(job)),
+    }
+    data = requested_elements(names, answers, JobElementData)
+    return JobElements(element_data=data)

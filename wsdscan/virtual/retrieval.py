@@ -1,5 +1,5 @@
-"""What one RetrieveImage of a job delivers: which images, and the spec that renders
-them.
+"""What one RetrieveImage of a job delivers: which images, the spec that renders them,
+and producing them.
 
 A single-image format delivers one image per RetrieveImage. A multi-page format
 (tiff-multi-*, pdf-a; ``encoders.MULTI_PAGE_NOTE``) delivers every image of the job in
@@ -10,9 +10,12 @@ sent, as a platen job does with its one image.
 
 from __future__ import annotations
 
+import asyncio
+
 from . import encoders
 from .images import DocumentSpec, PageSpec, Side
 from .jobs import JobTable, VirtualJob
+from .pagecache import PageCache
 
 
 def reserve(jobs: JobTable, job: VirtualJob) -> list[tuple[int, Side]]:
@@ -56,3 +59,14 @@ def image_spec(
         return DocumentSpec(pages=pages, format=job.settings.format)
     (page,) = pages
     return page
+
+
+async def produce(
+    pages: PageCache, spec: PageSpec | DocumentSpec, scan_delay: float
+) -> bytes:
+    """The file for ``spec``, after ``scan_delay`` seconds per image."""
+    if scan_delay > 0:
+        # Per image: a multi-page document takes as long as its pages.
+        images = len(spec.pages) if isinstance(spec, DocumentSpec) else 1
+        await asyncio.sleep(scan_delay * images)
+    return await pages.get(spec)

@@ -1,20 +1,20 @@
-"""The virtual scanner: a WS-Scan service on the generated ``ScannerServiceBase``.
+"""The virtual scanner: a WS-Scan service on the generated ``ScannerServiceBase``, with
+its operations and the controls a test or the CLI uses at run time (feeder, jam,
+configuration, scan button).
 
 One job at a time (CreateScanJob while a job is active answers
-ServerErrorNotAcceptingJobs); a job that nobody touches for ``job_timeout`` seconds is
-Aborted with JobTimedOut, checked at the start of every operation (a job is never idle
-while one of its images is produced or sent). The job table is guarded by an
-``asyncio.Lock`` that is never held while an image is produced: images are rendered
-and encoded in a worker thread, one at a time per job. A job ends once its last image
-was sent whole (the runtime's ``on_complete``), or Aborted with ImageTransferError when
-a transfer fails (``on_abort``).
+ServerErrorNotAcceptingJobs). Every operation first times out the jobs nobody touched
+for ``job_timeout`` seconds. The job table is guarded by an ``asyncio.Lock`` that is
+never held while an image is produced: images are rendered and encoded in a worker
+thread, one at a time per job (``retrieval.py``). How a job goes from its creation to
+its end (the runtime's ``on_complete`` and ``on_abort`` of each image transfer among
+them) is in ``joblifecycle.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hmac
 import time
 from collections.abc import Callable
 from typing import Any
@@ -34,15 +34,9 @@ from wsdscan.generated.models.scan import (
     GetJobHistoryResponse,
     GetScannerElementsRequest,
     GetScannerElementsResponse,
-    JobElementData,
-    JobElements,
     JobHistory,
-    JobStateKnownValue,
-    JobStateReasonKnownValue,
     RetrieveImageRequest,
     RetrieveImageResponse,
-    ScannerElementData,
-    ScannerElements,
     ValidateScanTicketRequest,
     ValidateScanTicketResponse,
     ValidationInfo,
@@ -50,10 +44,7 @@ from wsdscan.generated.models.scan import (
 )
 from wsdscan.generated.stubs.faults import (
     ClientErrorInvalidDestinationToken,
-    ClientErrorInvalidJobToken,
     ClientErrorInvalidScanIdentifier,
-    ClientErrorJobCancelled,
-    ClientErrorJobIdNotFound,
     ClientErrorNoImagesAvailable,
     ServerErrorInternalError,
     ServerErrorNotAcceptingJobs,
@@ -61,7 +52,7 @@ from wsdscan.generated.stubs.faults import (
 from wsdscan.runtime.contract import AttachmentReply, RequestContext
 from wsdscan.runtime.eventing import SubscriptionManager
 
-from . import capabilities, encoders, reports, retrieval
+from . import capabilities, joblifecycle, reports, retrieval
 from .config import VirtualScannerConfig
 from .eventing import ScannerEventing
 from .images import MAX_MARKED_SHEET, DocumentSpec, PageSpec
@@ -72,10 +63,6 @@ from .ticketfields import image_information
 from .values import requested_name
 
 __all__ = ["VirtualScanner", "requested_name"]
-
-
-def _job_id_detail(job_id: int) -> str:
-    return f"JobId: {job_id}"
 
 
 class VirtualScanner(ScannerServiceBase):
@@ -180,29 +167,14 @@ class VirtualScanner(ScannerServiceBase):
             self._expire()
             busy = bool(self.jobs.active)
             sheets = self.jobs.adf_sheets
-        config = self.config
-        data: list[ScannerElementData] = []
-        for name in request.requested_elements.name:
-            local = requested_name(name)
-            element = ScannerElementData(name=name, valid=True)
-            if local == "ScannerDescription":
-                element.scanner_description = capabilities.scanner_description(config)
-            elif local == "ScannerConfiguration":
-                element.scanner_configuration = capabilities.scanner_configuration(
-                    config
-                )
-            elif local == "DefaultScanTicket":
-                element.default_scan_ticket = capabilities.default_scan_ticket(config)
-            elif local == "ScannerStatus":
-                element.scanner_status = capabilities.scanner_status(
-                    config, busy=busy, adf_sheets=sheets, jammed=self.jammed
-                )
-            else:
-                element.valid = False
-            data.append(element)
-        return GetScannerElementsResponse(
-            scanner_elements=ScannerElements(element_data=data)
+        elements = capabilities.scanner_elements(
+            self.config,
+            request.requested_elements.name,
+            busy=busy,
+            adf_sheets=sheets,
+            jammed=self.jammed,
         )
+        return GetScannerElementsResponse(scanner_elements=elements)
 
     async def validate_scan_ticket(
         self, request: ValidateScanTicketRequest, context: RequestContext
@@ -247,10 +219,7 @@ class VirtualScanner(ScannerServiceBase):
             resolved = resolve_ticket(self.config, request.scan_ticket, strict=True)
             settings = resolved.settings
             self._expire()
-            if len(self.jobs.active) >= self.config.max_active_jobs:
-                raise ServerErrorNotAcceptingJobs()
-            if settings.source != "Platen" and self.jobs.adf_sheets <= 0:
-                raise ClientErrorNoImagesAvailable()
+            joblifecycle.admit(self.jobs, settings, self.config.max_active_jobs)
             job = self.jobs.create(
                 request.scan_ticket,
                 settings,
@@ -267,78 +236,37 @@ class VirtualScanner(ScannerServiceBase):
             document_final_parameters=resolved.final_parameters,
         )
 
-    def _job_for_retrieval(self, request: RetrieveImageRequest) -> VirtualJob:
-        job = self.jobs.get(request.job_id)
-        if job is None:
-            raise ClientErrorJobIdNotFound(detail=_job_id_detail(request.job_id))
-        given = request.job_token.strip().encode()
-        if not _same(given, job.token.encode()):
-            raise ClientErrorInvalidJobToken()
-        if job.state == JobStateKnownValue.CANCELED:
-            raise ClientErrorJobCancelled()
-        if job.ended:
-            raise ClientErrorJobIdNotFound(detail=_job_id_detail(request.job_id))
-        return job
-
     async def retrieve_image(
         self, request: RetrieveImageRequest, context: RequestContext
     ) -> AttachmentReply[RetrieveImageResponse]:
         async with self._lock:
             self._expire()
-            job = self._job_for_retrieval(request)
-            job.last_activity = self._clock()
-            reserved = retrieval.reserve(self.jobs, job)
-            if not reserved:
-                # Nothing more to scan (feeder empty or ticket satisfied): the end
-                # of the job, as a real ADF finds out when it tries the next sheet;
-                # once the images still in flight are delivered.
-                if job.in_flight == 0:
-                    self.jobs.complete(job)
-                else:
-                    job.exhausted = True
-                self._observe()
-                raise ClientErrorNoImagesAvailable()
-            # A multi-page document holds every image the job has: nothing is left.
-            job.exhausted = encoders.is_multi_page(job.settings.format)
-            job.state = JobStateKnownValue.PROCESSING
-            job.reasons = [JobStateReasonKnownValue.JOB_SCANNING_AND_TRANSFERRING]
-            # In flight until the transfer ends (on_complete/on_abort below), so a
-            # transfer slower than job_timeout does not expire the job.
-            job.in_flight += 1
+            job = joblifecycle.for_retrieval(self.jobs, request)
+            reserved = joblifecycle.start_transfer(self.jobs, job, self._clock())
             self._observe()
+            if not reserved:
+                raise ClientErrorNoImagesAvailable()
         spec = retrieval.image_spec(job, reserved, self.config.name)
         try:
-            async with job.render_lock:
-                # Ended while waiting for the lock: nothing to render.
-                _check_not_ended(job)
-                data = await self._render(job, spec)
-            _check_not_ended(job)  # canceled (or aborted) while rendering
+            data = await self._produce(job, spec)
         except BaseException:
             # Plain bookkeeping (no await): safe without the lock.
-            job.in_flight -= 1
-            job.last_activity = self._clock()
+            joblifecycle.release(job, self._clock())
             raise
         body = RetrieveImageResponse(scan_data=b"")
         document_name = request.document_description.document_name
 
         async def transfer_done() -> None:
             async with self._lock:
-                job.in_flight -= 1
-                job.last_activity = self._clock()
+                joblifecycle.release(job, self._clock())
                 if job.ended:  # Canceled (or Aborted by another page) meanwhile
                     return
-                job.scans_completed += len(reserved)
-                job.documents.append(document_name)
-                # A job ends once its last image arrived: its end state (and
-                # JobEndStateEvent) is then final.
-                if job.in_flight == 0 and (job.exhausted or job.limit_reached()):
-                    self.jobs.complete(job)
+                joblifecycle.delivered(self.jobs, job, len(reserved), document_name)
                 self._observe()
 
         async def transfer_failed() -> None:
             async with self._lock:
-                job.in_flight -= 1
-                job.last_activity = self._clock()
+                joblifecycle.release(job, self._clock())
                 self.jobs.abort_transfer(job)
                 self._observe()
 
@@ -351,30 +279,30 @@ class VirtualScanner(ScannerServiceBase):
             on_complete=transfer_done,
         )
 
-    async def _render(self, job: VirtualJob, spec: PageSpec | DocumentSpec) -> bytes:
-        """The image for ``spec``; a failure aborts the job (ImageTransferError: "the
-        WSD Scan Service must abort the job") and answers ServerErrorInternalError."""
-        try:
-            if self.config.scan_delay > 0:
-                # Per image: a multi-page document takes as long as its pages.
-                images = len(spec.pages) if isinstance(spec, DocumentSpec) else 1
-                await asyncio.sleep(self.config.scan_delay * images)
-            return await self._pages.get(spec)
-        except Exception as exc:
-            self.jobs.abort_transfer(job)
-            self._observe()
-            raise ServerErrorInternalError() from exc
+    async def _produce(self, job: VirtualJob, spec: PageSpec | DocumentSpec) -> bytes:
+        """The image for ``spec``, one at a time per job; a failure aborts the job
+        (ImageTransferError: "the WSD Scan Service must abort the job") and answers
+        ServerErrorInternalError."""
+        async with job.render_lock:
+            # Ended while waiting for the lock: nothing to render.
+            joblifecycle.check_not_ended(job)
+            try:
+                data = await retrieval.produce(
+                    self._pages, spec, self.config.scan_delay
+                )
+            except Exception as exc:
+                self.jobs.abort_transfer(job)
+                self._observe()
+                raise ServerErrorInternalError() from exc
+        joblifecycle.check_not_ended(job)  # canceled (or aborted) while rendering
+        return data
 
     async def cancel_job(
         self, request: CancelJobRequest, context: RequestContext
     ) -> CancelJobResponse:
         async with self._lock:
             self._expire()
-            job = self.jobs.get(request.job_id)
-            if job is None or job.ended:
-                # "It is an error to attempt to cancel a completed or canceled job."
-                raise ClientErrorJobIdNotFound(detail=_job_id_detail(request.job_id))
-            self.jobs.end(job, JobStateKnownValue.CANCELED)
+            joblifecycle.cancel(self.jobs, request.job_id)
             self._observe()
         return CancelJobResponse()
 
@@ -383,23 +311,9 @@ class VirtualScanner(ScannerServiceBase):
     ) -> GetJobElementsResponse:
         async with self._lock:
             self._expire()
-            job = self.jobs.get(request.job_id)
-            if job is None:
-                raise ClientErrorJobIdNotFound(detail=_job_id_detail(request.job_id))
-            data: list[JobElementData] = []
-            for name in request.requested_elements.name:
-                local = requested_name(name)
-                element = JobElementData(name=name, valid=True)
-                if local == "JobStatus":
-                    element.job_status = reports.job_status(job)
-                elif local == "ScanTicket":
-                    element.scan_ticket = job.ticket
-                elif local == "Documents":
-                    element.documents = reports.documents(job)
-                else:
-                    element.valid = False
-                data.append(element)
-        return GetJobElementsResponse(job_elements=JobElements(element_data=data))
+            job = joblifecycle.find(self.jobs, request.job_id)
+            elements = reports.job_elements(job, request.requested_elements.name)
+        return GetJobElementsResponse(job_elements=elements)
 
     async def get_active_jobs(
         self, request: GetActiveJobsRequest, context: RequestContext
@@ -419,15 +333,3 @@ class VirtualScanner(ScannerServiceBase):
                 reports.job_summary(job) for job in reversed(self.jobs.history)
             ]
         return GetJobHistoryResponse(job_history=JobHistory(job_summary=summaries))
-
-
-def _check_not_ended(job: VirtualJob) -> None:
-    """The fault for a RetrieveImage whose job ended while its image was produced."""
-    if job.state == JobStateKnownValue.CANCELED:
-        raise ClientErrorJobCancelled()
-    if job.ended:
-        raise ClientErrorJobIdNotFound(detail=_job_id_detail(job.job_id))
-
-
-def _same(given: bytes, expected: bytes) -> bool:
-    return hmac.compare_digest(given, expected)

@@ -4,7 +4,7 @@ ValidScanTicket, and ImageInformation."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any
 
 from wsdscan.generated.models.scan import (
     ColorEntryKnownValue,
@@ -41,15 +41,9 @@ from wsdscan.generated.models.scan import (
 )
 
 from . import encoders
+from .jobsettings import ScanSettings, SideSettings
+from .substitutions import DEFAULT, OVERRIDE, REQUESTED
 from .values import known
-
-if TYPE_CHECKING:
-    from .ticket import ScanSettings, SideSettings
-
-# How a final value came about.
-REQUESTED: Final = "requested"
-OVERRIDE: Final = "override"
-DEFAULT: Final = "default"
 
 
 def image_information(settings: ScanSettings) -> ImageInformation:
