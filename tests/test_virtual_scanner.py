@@ -682,6 +682,16 @@ async def test_missing_parameters_use_defaults() -> None:
     assert final.format.used_default is True
     assert final.input_source is not None
     assert text(final.input_source.value) == "Platen"
+    # A region left out is the whole platen, every part of it marked as a default.
+    assert final.media_sides is not None
+    region = final.media_sides.media_front.scan_region
+    assert region is not None
+    assert [
+        region.scan_region_x_offset.used_default,
+        region.scan_region_y_offset.used_default,
+        region.scan_region_width.used_default,
+        region.scan_region_height.used_default,
+    ] == [True, True, True, True]
     assert response.image_information is not None
     info = response.image_information.media_front_image_info
     assert (info.pixels_per_line, info.number_of_lines) == (2550, 3507)

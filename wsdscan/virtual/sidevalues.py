@@ -133,7 +133,7 @@ def _region(
 ) -> tuple[int, int, int, int]:
     min_width, min_height, max_width, max_height = limits.sizes_for(*media)
     if element is None:
-        for name in ("x", "y", "width", "height"):
+        for name in ("x", "y", "xextent", "yextent"):
             subs.marks[f"{prefix}.{name}"] = DEFAULT
         return 0, 0, media[0], media[1]
     x_off, y_off = element.scan_region_x_offset, element.scan_region_y_offset
