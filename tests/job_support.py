@@ -7,6 +7,7 @@ from wsdscan.generated import ScannerServiceClient
 from wsdscan.generated.models.scan import ScanTicket
 
 from wsdscan.scanning import ScannerSession
+from wsdscan.ticket import scan_ticket as ticket_for
 
 
 async def scan_ticket(
@@ -19,4 +20,4 @@ async def scan_ticket(
     """A PNG ticket for ``source`` at ``dpi`` in ``color``."""
     async with ScannerSession("unused", transport=client.transport) as session:
         info = await session.info()
-    return info.ticket(source=source, resolution=dpi, color=color, format="png")
+    return ticket_for(info, source=source, resolution=dpi, color=color, format="png")

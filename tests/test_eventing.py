@@ -39,6 +39,7 @@ from wsdscan.runtime.xmlbind import WSA, WSCN, WSE
 from wsdscan.cli import press as press_cli
 from wsdscan.press import press, serve_eventing
 from wsdscan.scanning import ScannerSession
+from wsdscan.ticket import scan_ticket
 from wsdscan.virtual import VirtualScanner, VirtualScannerConfig
 
 ALL = list(EVENT_ROUTES)
@@ -161,7 +162,9 @@ async def receiver() -> AsyncIterator[EventReceiver]:
 async def _ticket(url: str, source: str = "ADF") -> scan.ScanTicket:
     async with ScannerSession(url) as session:
         info = await session.info()
-    return info.ticket(source=source, resolution=75, color="Grayscale8", format="png")
+    return scan_ticket(
+        info, source=source, resolution=75, color="Grayscale8", format="png"
+    )
 
 
 def _subscribe_body(filter_xml: str, *, expires: str = "PT1H") -> etree._Element:

@@ -17,6 +17,7 @@ from wsdscan.generated.models.scan import DocumentDescription
 from wsdscan.runtime.transport import HttpTransport, mask_secrets
 
 from wsdscan.scanning import ScannerSession
+from wsdscan.ticket import scan_ticket
 
 
 def test_masking_leaves_no_token() -> None:
@@ -35,8 +36,8 @@ async def test_the_wire_log(tmp_path: Path, caplog: pytest.LogCaptureFixture) ->
     async with virtual_scanner() as (url, _):
         async with ScannerSession(url) as session:
             info = await session.info()
-        ticket = info.ticket(
-            source="Platen", resolution=75, color="RGB24", format="png"
+        ticket = scan_ticket(
+            info, source="Platen", resolution=75, color="RGB24", format="png"
         )
         async with HttpTransport(url) as transport:
             client = ScannerServiceClient(transport)

@@ -13,7 +13,6 @@ from wsdscan.generated.models.scan import (
     ScannerConfiguration,
     ScannerDescription,
     ScannerStatus,
-    ScanTicket,
 )
 from wsdscan.options import millimetres
 from wsdscan.quirks import maximum_size
@@ -153,18 +152,6 @@ class ScannerCapabilities:
         """(resolutions, colour modes, (max width, max height) in 1/1000 inch)."""
         found = self.capabilities(source)
         return found.resolutions, found.color_modes, found.max_size
-
-    def ticket(
-        self, *, source: str, resolution: int, color: str, format: str
-    ) -> ScanTicket:
-        """A ticket for the whole scan area of ``source``, checked against what the
-        scanner says it supports (see ``wsdscan.ticket`` for regions and sizes)."""
-        from wsdscan.ticket import build_ticket, resolve_settings
-
-        settings = resolve_settings(
-            self, source=source, resolution=resolution, color=color, format=format
-        )
-        return build_ticket(settings)
 
     # --- status --------------------------------------------------------------
 

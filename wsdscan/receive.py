@@ -33,6 +33,7 @@ from wsdscan.runtime.eventing import (
     local_address_for,
 )
 from wsdscan.scanning import ScannerCapabilities, ScannerSession
+from wsdscan.ticket import scan_ticket
 
 log = logging.getLogger("wsdscan.receive")
 
@@ -152,7 +153,8 @@ class ScanToPC(ScannerServiceEventSink):
         async with ScannerSession(self.url) as session:
             info = await session.info()
             source = _auto_source(info) if options.source == "auto" else options.source
-            ticket = info.ticket(
+            ticket = scan_ticket(
+                info,
                 source=source,
                 resolution=options.resolution,
                 color=options.color,

@@ -37,8 +37,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import pytest
 
 if TYPE_CHECKING:
-    from wsdscan.virtual import VirtualScanner
-    from wsdscan.virtual.profiles import DeviceProfile
+    from wsdscan.virtual import DeviceProfile, VirtualScanner
 
 __all__ = [
     "VirtualScannerHandle",

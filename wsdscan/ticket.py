@@ -210,6 +210,33 @@ def resolve_settings(
     )
 
 
+def scan_ticket(
+    info: ScannerCapabilities,
+    *,
+    source: str | None = None,
+    resolution: int | None = None,
+    color: str | None = None,
+    format: str | None = None,
+    size: str | None = None,
+    region: Region | None = None,
+    pages: int | None = None,
+) -> ScanTicket:
+    """A ScanTicket for a scanner described by ``info``: every option checked against
+    what it offers (UnsupportedOption), the rest its best (:func:`resolve_settings`)."""
+    return build_ticket(
+        resolve_settings(
+            info,
+            source=source,
+            resolution=resolution,
+            color=color,
+            format=format,
+            size=size,
+            region=region,
+            pages=pages,
+        )
+    )
+
+
 def _user() -> str:
     try:
         return getpass.getuser()

@@ -129,7 +129,7 @@ class PageFiles:
         target = self.final_path(page)
         if self._convert_to is None:
             return target
-        from .images import save_as  # Pillow, only for a page to convert
+        from .convert import save_as  # Pillow, only for a page to convert
 
         converted = hidden_name(target)
         self._temporary.add(converted)

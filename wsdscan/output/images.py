@@ -1,10 +1,9 @@
 """Page images as the writers take them: decoded one at a time (Pillow), in one of
-three modes (1-bit, 8-bit gray, RGB), and converted files written atomically."""
+three modes (1-bit, 8-bit gray, RGB)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
@@ -45,34 +44,3 @@ def flat_image(image: Image.Image) -> Image.Image:
         background.paste(image.convert(base), mask=image.getchannel("A"))
         return background
     return image.convert("RGB")
-
-
-def save_as(source: Path, target: Path, kind: str, dpi: float) -> None:
-    """Decode the page in ``source`` and write it to ``target`` as ``kind`` (png,
-    jpeg; pdf and tiff through their writers), ``dpi`` unless the image says its own."""
-    with Image.open(source) as opened:
-        resolution = page_dpi(opened, dpi)
-        if kind == "pdf":
-            from .pdf import PdfWriter
-
-            with target.open("wb") as stream:
-                writer = PdfWriter(stream)
-                writer.add_page(source, dpi)
-                writer.close()
-            return
-        if kind == "tiff":
-            from .tiff import TiffWriter
-
-            tiff = TiffWriter(target)
-            try:
-                tiff.add_page(source, dpi)
-            finally:
-                tiff.close()
-            return
-        image = flat_image(opened)
-        if kind == "jpeg":
-            if image.mode == "1":
-                image = image.convert("L")
-            image.save(target, "JPEG", quality=90, dpi=resolution)
-        else:
-            image.save(target, "PNG", dpi=resolution)

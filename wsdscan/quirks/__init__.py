@@ -14,15 +14,20 @@ from collections.abc import Iterable
 from typing import Final
 
 
-def maximum_size(width: int, height: int) -> tuple[int, int]:
-    """A MaximumSize (1/1000 inch) as (width, height) of a portrait original.
+def maximum_size_swapped(width: int, height: int) -> bool:
+    """Whether a MaximumSize (1/1000 inch) has its width and height swapped.
 
     Kyocera ECOSYS M2040dn reports its glass and feeder as 14016 x 8504, width and
     height swapped: its own DefaultScanTicket asks for 8266 x 11690, A4 portrait
     (sane-airscan ``airscan-wsd.c`` and issue #162; device-quirks #20). A width
     beyond the height is read as such a swap: none of the scanners the notes know
     has a landscape glass."""
-    return (height, width) if width > height else (width, height)
+    return width > height
+
+
+def maximum_size(width: int, height: int) -> tuple[int, int]:
+    """A MaximumSize as (width, height) of a portrait original (see above)."""
+    return (height, width) if maximum_size_swapped(width, height) else (width, height)
 
 
 ADF_END_SUBCODES: Final = frozenset(

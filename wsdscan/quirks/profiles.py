@@ -15,7 +15,8 @@ GetScannerElementsResponse a profile is made from, in one place.
   11690); sane-airscan swaps such a width and height (airscan-wsd.c) and then asks for
   8504 x 14016. The virtual scanner keeps advertising what the device advertises and
   takes the maximum size in either orientation (``SourceLimits.any_orientation``) for
-  every source whose maximum is wider than high.
+  every source whose maximum is wider than high (``maximum_size_swapped`` in this
+  package's ``__init__``, which the client reads such a size with).
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from xsdata.formats.dataclass.context import XmlContext
 
 from wsdscan.generated.models.scan import ScannerConfiguration
 from wsdscan.runtime.xmlbind import to_element
-from wsdscan.virtual.limits import SourceLimits
 
 _CONTEXT: Final = XmlContext()
 
@@ -68,11 +68,3 @@ def configuration_template(builtin: ScannerConfiguration) -> etree._Element:
     if template.adf is not None:
         template.adf.adf_supports_duplex = False
     return to_element(template)
-
-
-def orientation_free(limits: SourceLimits) -> SourceLimits:
-    """Kyocera ECOSYS M2040dn (see the module doc): a maximum size wider than high holds
-    in either orientation."""
-    if limits.max_width > limits.max_height:
-        return dataclasses.replace(limits, any_orientation=True)
-    return limits

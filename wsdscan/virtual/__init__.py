@@ -17,10 +17,11 @@ from .config import (
     SUPPORTED_FORMATS,
     VirtualScannerConfig,
 )
+from .deviceprofile import DeviceProfile
 from .images import PageMarker, PageSpec, make_image, read_marker, render_page
 from .jobs import JobTable, VirtualJob
 from .jobsettings import ScanSettings, SideSettings
-from .profiles import DeviceProfile, ProfileError, load_profile, profile_names
+from .profiles import ProfileError, load_profile, profile_names
 from .scanner import VirtualScanner
 from .ticket import ResolvedTicket, resolve_ticket
 

@@ -9,7 +9,7 @@ from .encoders import producible_formats
 from .limits import SourceLimits
 
 if TYPE_CHECKING:
-    from .profiles import DeviceProfile
+    from .deviceprofile import DeviceProfile
 
 DEFAULT_FORMATS: Final = ("png", "jfif")
 """What the built-in scanner advertises unless told otherwise."""

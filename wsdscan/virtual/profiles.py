@@ -25,8 +25,8 @@ PROVENANCE.md; ``default`` is the built-in scanner itself (no file).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Final, TypeVar
@@ -50,6 +50,7 @@ from wsdscan.generated.models.scan import (
     ScannerDescription,
     ScannerName,
 )
+from wsdscan.quirks import maximum_size_swapped
 from wsdscan.quirks import profiles as quirks
 from wsdscan.runtime.errors import WsdScanError
 from wsdscan.runtime.soap import SoapFault, read_envelope
@@ -64,6 +65,7 @@ from wsdscan.runtime.xmlbind import (
 
 from . import capabilities, encoders
 from .config import DEFAULT_FORMATS, SUPPORTED_COLOR_MODES, VirtualScannerConfig
+from .deviceprofile import DeviceProfile
 from .limits import SourceLimits
 from .profiledefaults import ProfileDefaults
 from .values import text
@@ -77,46 +79,6 @@ T = TypeVar("T")
 
 class ProfileError(WsdScanError, ValueError):
     """A profile that cannot be used; the message names it and says what is wrong."""
-
-
-@dataclass(frozen=True)
-class DeviceProfile:
-    """A real device's capabilities, as the virtual scanner advertises them."""
-
-    name: str
-    origin: str
-    """The file or shipped profile it was read from."""
-    description: ScannerDescription
-    configuration: ScannerConfiguration
-    """The device's configuration minus what was left out."""
-    default_ticket: DefaultScanTicket
-    formats: tuple[str, ...]
-    platen: SourceLimits | None
-    adf_front: SourceLimits | None
-    adf_back: SourceLimits | None
-    duplex: bool
-    default_format: str
-    default_source: str
-    default_resolution: tuple[int, int]
-    default_color_mode: str
-    left_out: tuple[str, ...] = ()
-    """What the device advertises that the virtual scanner cannot produce."""
-    filled: tuple[str, ...] = ()
-    """Required elements the device left out, filled in from the built-in scanner."""
-
-    @property
-    def scanner_name(self) -> str:
-        names = self.description.scanner_name
-        return names[0].value.strip() if names else ""
-
-    def limits(self, source: str, side: str = "front") -> SourceLimits:
-        found = self.platen if source == "Platen" else None
-        if source != "Platen":
-            found = self.adf_back if side == "back" and self.adf_back else None
-            found = found or self.adf_front
-        if found is None:
-            raise ValueError(f"profile {self.name} has no {source}")
-        return found
 
 
 def profile_names() -> list[str]:
@@ -365,4 +327,7 @@ def _limits(
         max_width=maximum.width.value,
         max_height=maximum.height.value,
     )
-    return quirks.orientation_free(limits)
+    if maximum_size_swapped(limits.max_width, limits.max_height):
+        # Kyocera ECOSYS M2040dn (wsdscan.quirks.profiles): either orientation holds.
+        return dataclasses.replace(limits, any_orientation=True)
+    return limits
