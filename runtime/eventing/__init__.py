@@ -4,6 +4,7 @@ subscriptions and event sink (:class:`EventReceiver`, :class:`Subscription`)."""
 
 from __future__ import annotations
 
+from ..transport import httpx_without_cli  # noqa: F401  (before httpx is imported)
 from .delivery import DeliveryPolicy
 from .destinations import RegisteredDestination
 from .manager import SubscriptionManager

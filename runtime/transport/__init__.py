@@ -4,6 +4,7 @@ transport :class:`HttpTransport`, attachment responses saved atomically
 (:mod:`.attachment`, with :mod:`.preallocate`), and the blocking facade's runner
 (:mod:`.sync`)."""
 
+from . import httpx_without_cli  # noqa: F401  (first: see the module)
 from .attachment import (
     HttpAttachmentResponse,
 )

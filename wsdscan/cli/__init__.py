@@ -114,9 +114,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.verbose += args.verbose_after
     command = _command(args.command)
-    # httpx imports its own command line (click, rich, pygments: about 60 ms) when
-    # they are installed; this process never runs it.
-    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     _log_wire(args.verbose)
     import asyncio
 
